@@ -1,0 +1,19 @@
+"""graphc: a define-then-compile graph compiler in the style of Theano.
+
+>>> import graphc
+>>> import graphc.tensor as T
+>>> x = T.dvector("x")
+>>> f = graphc.function([x], T.exp(x).sum(), backend="python")
+>>> float(f([0.0, 0.0]))
+2.0
+"""
+from graphc.config import config
+from graphc.errors import GraphcError, GradientError
+from graphc import tensor
+from graphc.compile import In, Function, function, shared
+from graphc.graph import FunctionGraph, Variable
+
+__version__ = "0.1.0"
+
+__all__ = ["config", "GraphcError", "GradientError", "tensor", "function", "shared",
+           "In", "Function", "FunctionGraph", "Variable"]

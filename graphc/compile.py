@@ -1,0 +1,437 @@
+"""``graphc.function`` and ``graphc.shared``: from user graphs to callables.
+
+``function`` collects the inputs, outputs, updates and givens into one
+:class:`~graphc.graph.FunctionGraph` (explicit inputs first, then the shared
+variables it reads; outputs first, then the new values of updated shared
+variables), runs the rewrite pipeline, and hands the result to a backend.
+The :class:`Function` it returns validates its arguments with a few precomputed
+checks, calls the backend once, and writes all updates together afterwards, so
+a call that raises changes no shared variable.
+"""
+import time
+import warnings
+import weakref
+
+import numpy as np
+
+from graphc import backends, passes
+from graphc.config import config
+from graphc.errors import (GraphcError, GraphcTypeError, GraphcValueError, MissingInputError,
+                           ShapeError, UnusedInputError)
+from graphc.graph import (Constant, FunctionGraph, SharedVariable, TensorType, Variable,
+                          ancestors, clone_replace, graph_inputs, toposort)
+from graphc.ops import basic
+
+
+# ---------------------------------------------------------------------- shared
+def shared(value, name=None, *, borrow=False, shape=None):
+    """A variable with storage that persists between calls.
+
+    Parameters
+    ----------
+    value : array_like or number
+        Python floats become ``config.floatX``, Python ints ``int64``.
+    name : str, optional
+    borrow : bool
+        Keep ``value`` itself as the storage instead of a copy.
+    shape : tuple of (int or None), optional
+        The static shape; by default every axis is ``None`` (any length), so a
+        value of shape (1, n) broadcasts like the array it holds.
+
+    Examples
+    --------
+    >>> import graphc
+    >>> w = graphc.shared(0.5, name="w")
+    >>> w.dtype, w.get_value()
+    ('float32', array(0.5, dtype=float32))
+    """
+    if isinstance(value, Variable):
+        raise GraphcTypeError("shared() takes a value, not a symbolic variable")
+    if basic.is_weak(value):
+        array = np.asarray(value, dtype=basic.default_dtype(value))
+    else:
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise GraphcTypeError(f"shared(): cannot store {type(value).__name__} {value!r}")
+        if array.dtype.kind == "f" and not isinstance(value, (np.ndarray, np.generic)):
+            array = array.astype(config.floatX)
+    static = (None,) * array.ndim if shape is None else tuple(shape)
+    variable = SharedVariable(TensorType(array.dtype, static), None, name=name)
+    variable.set_value(array, borrow=borrow and isinstance(value, np.ndarray))
+    return variable
+
+
+# ------------------------------------------------------------------ arguments
+class In:
+    """An input with options, as Theano's ``In``: a name or a default value."""
+
+    def __init__(self, variable, name=None, value=None):
+        self.variable = variable
+        self.name = name or variable.name
+        self.value = value
+
+
+def _describe_input(position, variable):
+    name = f"{variable.name!r}" if variable.name else "<unnamed>"
+    return f"input {position} ({name}, {variable.type})"
+
+
+class _Validator:
+    """Converts one call argument to the input's dtype and checks its shape."""
+
+    __slots__ = ("position", "variable", "dtype", "ndim", "static", "downcast", "label")
+
+    def __init__(self, position, variable, allow_downcast):
+        self.position = position
+        self.variable = variable
+        self.dtype = np.dtype(variable.dtype)
+        self.ndim = variable.ndim
+        self.static = variable.type.shape
+        self.downcast = allow_downcast
+        self.label = _describe_input(position, variable)
+
+    def __call__(self, value):
+        if type(value) is np.ndarray and value.dtype == self.dtype and value.ndim == self.ndim:
+            array = value
+        else:
+            array = self._convert(value)
+        for expected, actual in zip(self.static, array.shape):
+            if expected is not None and expected != actual:
+                raise ShapeError(f"{self.label}: got shape {array.shape}, expected "
+                                 f"{tuple('?' if s is None else s for s in self.static)}")
+        return array
+
+    def _convert(self, value):
+        if isinstance(value, Variable):
+            raise GraphcTypeError(f"{self.label}: got a symbolic variable; pass a value")
+        weak = basic.is_weak(value) or isinstance(value, (list, tuple))
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise GraphcTypeError(f"{self.label}: cannot convert {type(value).__name__} "
+                                  "to an array")
+        if array.ndim != self.ndim:
+            raise GraphcTypeError(f"{self.label}: got ndim {array.ndim} (shape {array.shape}"
+                                  f", dtype {array.dtype}), expected ndim {self.ndim}")
+        if array.dtype != self.dtype:
+            array = self._cast(array, weak)
+        return array
+
+    def _cast(self, array, weak):
+        target = self.dtype
+        if np.can_cast(array.dtype, target, "safe") or self.downcast:
+            return array.astype(target)
+        if self.downcast is None and weak:
+            # Python numbers and lists convert when no value changes (floats to floatX).
+            converted = array.astype(target)
+            same = converted.astype(array.dtype) == array
+            if target.kind == "f" and array.dtype.kind in "fiub" or np.all(same):
+                return converted
+        raise GraphcTypeError(
+            f"{self.label}: got dtype {array.dtype} (shape {array.shape}), expected "
+            f"{target}; casting would lose precision. Cast the value, or compile with "
+            "allow_input_downcast=True")
+
+
+# --------------------------------------------------------------------- function
+class Profile:
+    """Per-node timings of a function compiled with ``profile=True``."""
+
+    def __init__(self, fgraph):
+        self.fgraph = fgraph
+        self.node_time = {}
+        self.node_calls = {}
+        self.call_time = 0.0
+        self.calls = 0
+
+    def record(self, node, seconds):
+        self.node_time[node] = self.node_time.get(node, 0.0) + seconds
+        self.node_calls[node] = self.node_calls.get(node, 0) + 1
+
+    def summary(self):
+        from graphc.printing import profile_summary
+        return profile_summary(self)
+
+
+class Function:
+    """A compiled graph; call it with values for its inputs.
+
+    Attributes
+    ----------
+    fgraph : FunctionGraph
+        The optimized graph that runs.
+    trust_input : bool
+        Skip argument validation (for tight loops that pass exact arrays).
+    """
+
+    def __init__(self, spec):
+        self._spec = spec
+        inputs, outputs, updates = spec["inputs"], spec["outputs"], spec["updates"]
+        self.name = spec["name"]
+        self.input_variables = [i.variable for i in inputs]
+        self.defaults = [i.value for i in inputs]
+        self.input_names = {i.name: n for n, i in enumerate(inputs) if i.name}
+        self.shared_inputs = [v for v in graph_inputs(list(outputs) + [u for _, u in updates])
+                              if isinstance(v, SharedVariable)]
+        for var, _ in updates:
+            if var not in self.shared_inputs:
+                self.shared_inputs.append(var)
+        self.update_targets = [var for var, _ in updates]
+        self.n_outputs = len(outputs)
+        fgraph = FunctionGraph(self.input_variables + self.shared_inputs,
+                               list(outputs) + [u for _, u in updates])
+        self.unoptimized = fgraph
+        self.fgraph = passes.optimize(fgraph, spec["optimizer"], spec["excluding"],
+                                      spec["including"])
+        self.backend = backends.get(spec["backend"])
+        self.profile = Profile(self.fgraph) if spec["profile"] else None
+        self._run = self.backend.compile(self.fgraph, profile=self.profile)
+        self._validators = [_Validator(n, v, spec["allow_input_downcast"])
+                            for n, v in enumerate(self.input_variables)]
+        self.trust_input = False
+        self.maker = self          # Theano's f.maker.fgraph
+        self.unpack_single = spec["unpack_single"]
+
+    @property
+    def backend_source(self):
+        """The source the backend generated (numba, cuda), or None."""
+        return getattr(self._run, "source", None)
+
+    def _arguments(self, args, kwargs):
+        n = len(self._validators)
+        if len(args) > n:
+            raise GraphcTypeError(f"{self._label()} takes {n} inputs, got {len(args)}")
+        values = list(args) + [None] * (n - len(args))
+        given = [True] * len(args) + [False] * (n - len(args))
+        for key, value in kwargs.items():
+            if key not in self.input_names:
+                raise GraphcTypeError(f"{self._label()} has no input named {key!r}; "
+                                      f"inputs: {sorted(self.input_names)}")
+            position = self.input_names[key]
+            if given[position]:
+                raise GraphcTypeError(f"{self._label()}: input {key!r} given twice")
+            values[position], given[position] = value, True
+        for position, ok in enumerate(given):
+            if not ok:
+                if self.defaults[position] is None:
+                    raise GraphcTypeError(
+                        f"{self._label()}: missing {_describe_input(position, self.input_variables[position])}"
+                        f"; it takes {n} inputs")
+                values[position] = self.defaults[position]
+        return [check(v) for check, v in zip(self._validators, values)]
+
+    def _label(self):
+        return f"function {self.name!r}" if self.name else "compiled function"
+
+    def __call__(self, *args, **kwargs):
+        if self.trust_input and not kwargs:
+            values = list(args)
+        else:
+            values = self._arguments(args, kwargs)
+        shared_values = [v._value for v in self.shared_inputs]
+        start = time.perf_counter() if self.profile else 0.0
+        results = self._run(values + shared_values)
+        if self.profile:
+            self.profile.call_time += time.perf_counter() - start
+            self.profile.calls += 1
+        outputs = results[:self.n_outputs]
+        if not self.backend.fresh_outputs:
+            outputs = _fresh(outputs, values + shared_values)
+        new_values = results[self.n_outputs:]
+        for var, value in zip(self.update_targets, new_values):
+            if not var.type.shape_matches(np.shape(value)):
+                raise ShapeError(f"update of shared variable {var.describe()}: new value of "
+                                 f"shape {np.shape(value)} does not fit {var.type}")
+        # All outputs are computed: now write every update in one step.
+        for var, value in zip(self.update_targets, new_values):
+            var._value = value if value is not var._value else value.copy()
+        if self.unpack_single:
+            return outputs[0]
+        return outputs
+
+    def copy(self):
+        return Function(self._spec)
+
+    def __reduce__(self):
+        return (Function, (self._spec,))
+
+
+def _fresh(outputs, arguments):
+    """Copies of outputs that alias an argument, an internal buffer or each other."""
+    result = []
+    seen = set()
+    for out in outputs:
+        out = np.asarray(out)
+        if (not out.flags.owndata or id(out) in seen
+                or any(out is a for a in arguments)):
+            out = out.copy()
+        seen.add(id(out))
+        result.append(out)
+    return result
+
+
+def _as_pairs(updates):
+    if updates is None:
+        return []
+    if isinstance(updates, dict):
+        return list(updates.items())
+    return [tuple(pair) for pair in updates]
+
+
+def _check_inputs(inputs):
+    result = []
+    for position, item in enumerate(inputs):
+        entry = item if isinstance(item, In) else In(item)
+        var = entry.variable
+        if not isinstance(var, Variable):
+            raise GraphcTypeError(f"input {position} of function() is not a symbolic "
+                                  f"variable: {var!r}")
+        if isinstance(var, SharedVariable):
+            raise GraphcTypeError(f"input {position} ({var.describe()}) is a shared "
+                                  "variable; shared variables are implicit inputs")
+        if isinstance(var, Constant):
+            raise GraphcTypeError(f"input {position} is a constant ({var!r})")
+        if var.owner is not None:
+            raise GraphcTypeError(f"input {position} ({var.describe()}) is computed by "
+                                  f"{var.owner.op}; inputs must be free variables "
+                                  "(use givens= to substitute)")
+        if any(var is r.variable for r in result):
+            raise GraphcValueError(f"input {position} ({var.describe()}) is listed twice")
+        result.append(entry)
+    return result
+
+
+def _check_updates(updates):
+    result = []
+    seen = set()
+    for target, expr in updates:
+        if not isinstance(target, SharedVariable):
+            raise GraphcTypeError(f"update target {target!r} is not a shared variable")
+        if target in seen:
+            raise GraphcValueError(f"shared variable {target.describe()} is updated twice")
+        seen.add(target)
+        expr = basic.as_operands(target, expr)[1]
+        if expr.dtype != target.dtype or expr.ndim != target.ndim:
+            raise GraphcTypeError(
+                f"update of shared variable {target.describe()}: the new value has type "
+                f"{expr.type}; it must keep dtype {target.dtype} and ndim {target.ndim} "
+                "(cast it, e.g. (expr).astype(target.dtype))")
+        result.append((target, expr))
+    return result
+
+
+def _check_graph(inputs, outputs, on_unused_input):
+    input_vars = [i.variable for i in inputs]
+    known = set(input_vars)
+    for node in toposort(outputs):
+        for var in node.inputs:
+            if var.owner is None and var not in known and not isinstance(
+                    var, (Constant, SharedVariable)):
+                raise MissingInputError(
+                    f"{var.describe()} is needed by {node.op} (made at {node.trace}) but is "
+                    "not an input of the function; add it to the inputs or to givens")
+    for out in outputs:
+        if out.owner is None and out not in known and not isinstance(
+                out, (Constant, SharedVariable)):
+            raise MissingInputError(f"output {out.describe()} is not an input of the function")
+    used = ancestors(outputs)
+    for position, var in enumerate(input_vars):
+        if var in used or on_unused_input == "ignore":
+            continue
+        message = (f"{_describe_input(position, var)} is not used by any output or update "
+                   "(on_unused_input='ignore' accepts it)")
+        if on_unused_input == "warn":
+            warnings.warn(message, stacklevel=4)
+        else:
+            raise UnusedInputError(message)
+
+
+def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
+             optimizer="fast_run", excluding=(), including=(), name=None,
+             on_unused_input="raise", allow_input_downcast=None, profile=False, mode=None):
+    """Compile a callable computing ``outputs`` (and ``updates``) from ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list of Variable (or In)
+    outputs : Variable or list of Variable, optional
+        One variable: the call returns one array; a list: a list of arrays.
+    updates : dict or list of (SharedVariable, expression) pairs, optional
+        New values of shared variables, written after every output is computed.
+    givens : dict or list of (Variable, replacement) pairs, optional
+        Substituted in the graph before compiling.
+    backend : {"numba", "python", "cuda"}, optional
+        Defaults to ``config.backend`` ("numba" on CPU).
+    optimizer : {"fast_run", "fast_compile", None}
+    excluding, including : iterable of str
+        Names of passes or rewrites to drop or add.
+    on_unused_input : {"raise", "warn", "ignore"}
+    allow_input_downcast : bool or None
+        None: Python numbers and lists may convert to the input dtype; True: any
+        argument is cast; False: only safe casts.
+    profile : bool
+        Record per-node timings in ``f.profile``.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> f = graphc.function([x], (x ** 2).sum(), backend="python")
+    >>> float(f([1.0, 2.0]))
+    5.0
+    """
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise GraphcValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', "
+                               f"got {on_unused_input!r}")
+    if optimizer not in ("fast_run", "fast_compile", None):
+        raise GraphcValueError(f"optimizer must be 'fast_run', 'fast_compile' or None, "
+                               f"got {optimizer!r}")
+    if not isinstance(inputs, (list, tuple)):
+        raise GraphcTypeError("function() takes a list of inputs")
+    inputs = _check_inputs(inputs)
+    unpack_single = outputs is not None and not isinstance(outputs, (list, tuple))
+    if outputs is None:
+        outputs = []
+    elif unpack_single:
+        outputs = [outputs]
+    outputs = [basic.as_variable(o) for o in outputs]
+    updates = _check_updates(_as_pairs(updates))
+    exprs = outputs + [u for _, u in updates]
+    replace = {}
+    for var, new in _as_pairs(givens):
+        new = basic.as_operands(var, new)[1]
+        if new.dtype != var.dtype or new.ndim != var.ndim:
+            raise GraphcTypeError(f"givens: {var.describe()} cannot be replaced by "
+                                  f"{new.describe()} (dtype or ndim differ)")
+        replace[var] = new
+    if replace:
+        exprs = clone_replace(exprs, replace)
+    outputs, new_updates = exprs[:len(outputs)], exprs[len(outputs):]
+    updates = [(target, expr) for (target, _), expr in zip(updates, new_updates)]
+    _check_graph(inputs, exprs, on_unused_input)
+    spec = {
+        "inputs": inputs, "outputs": outputs, "updates": updates, "name": name,
+        "backend": backend or ("cuda" if config.device == "cuda" else config.backend),
+        "optimizer": optimizer, "excluding": tuple(excluding), "including": tuple(including),
+        "allow_input_downcast": allow_input_downcast, "profile": profile,
+        "unpack_single": unpack_single,
+    }
+    return Function(spec)
+
+
+# ------------------------------------------------------------------------ eval
+_eval_cache = weakref.WeakKeyDictionary()
+
+
+def eval_variable(self, inputs_to_values=None):
+    """Compute this variable for the given ``{input: value}`` (Theano's ``.eval``)."""
+    inputs_to_values = inputs_to_values or {}
+    keys = list(inputs_to_values)
+    cache = _eval_cache.setdefault(self, {})
+    key = tuple(id(k) for k in keys)
+    if key not in cache:
+        cache[key] = function(keys, self, on_unused_input="ignore")
+    return cache[key](*[inputs_to_values[k] for k in keys])
+
+
+Variable.eval = eval_variable
+__all__ = ["function", "shared", "Function", "In", "GraphcError"]

@@ -1,0 +1,520 @@
+"""The core structures: types, variables, nodes, ops, and walks over graphs.
+
+A graph is made of :class:`Variable` objects joined by :class:`Node` objects.
+A node applies an :class:`Op` to input variables and owns its output variables;
+a variable without an owner is a graph input, a :class:`Constant` or a
+:class:`SharedVariable`. Nodes are never edited in place: a rewrite builds new
+nodes and the walks here rebuild what depends on them.
+
+This module knows nothing about arithmetic: ``graphc.tensor`` gives variables
+their Python operators (``x + y``) when it is imported, as JAX attaches array
+methods to its abstract values.
+"""
+import contextlib
+import itertools
+import os
+import sys
+
+import numpy as np
+
+from graphc.errors import GraphcTypeError, GraphcValueError, ShapeError
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+# --------------------------------------------------------------------------- types
+class TensorType:
+    """The type of a tensor variable: a dtype and a static shape.
+
+    Parameters
+    ----------
+    dtype : str or numpy dtype
+    shape : tuple of (int or None)
+        ``None`` means the length of that axis is known only when called.
+
+    Examples
+    --------
+    >>> TensorType("float32", (None, 3))
+    TensorType(float32, (?, 3))
+    """
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype, shape):
+        self.dtype = np.dtype(dtype).name
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+        if any(s is not None and s < 0 for s in self.shape):
+            raise ShapeError(f"negative static shape {self.shape}")
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def broadcastable(self):
+        """Theano's view of the shape: True where the axis is known to be 1."""
+        return tuple(s == 1 for s in self.shape)
+
+    def __eq__(self, other):
+        return (type(self) is type(other) and self.dtype == other.dtype
+                and self.shape == other.shape)
+
+    def __hash__(self):
+        return hash((self.dtype, self.shape))
+
+    def __repr__(self):
+        shape = ", ".join("?" if s is None else str(s) for s in self.shape)
+        if len(self.shape) == 1:
+            shape += ","
+        return f"TensorType({self.dtype}, ({shape}))"
+
+    def accepts(self, other):
+        """True if every value of type ``other`` is also a value of this type."""
+        return (self.dtype == other.dtype and self.ndim == other.ndim
+                and all(a is None or a == b for a, b in zip(self.shape, other.shape)))
+
+    def shape_matches(self, shape):
+        """True if a run-time ``shape`` fits the static shape."""
+        return len(shape) == self.ndim and all(
+            s is None or s == n for s, n in zip(self.shape, shape))
+
+    def make_variable(self, name=None):
+        return Variable(self, name=name)
+
+
+# --------------------------------------------------------------------- variables
+_ids = itertools.count()
+
+
+class Variable:
+    """A symbolic value: the output of a node, or an input of the graph.
+
+    Attributes
+    ----------
+    type : TensorType
+    owner : Node or None
+        The node computing this variable; ``None`` for graph inputs.
+    index : int
+        Position among ``owner.outputs``.
+    name : str or None
+    """
+
+    __slots__ = ("type", "owner", "index", "name", "uid", "__weakref__")
+
+    def __init__(self, type, owner=None, index=0, name=None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.uid = next(_ids)
+
+    @property
+    def dtype(self):
+        return self.type.dtype
+
+    @property
+    def ndim(self):
+        return self.type.ndim
+
+    @property
+    def broadcastable(self):
+        return self.type.broadcastable
+
+    @property
+    def static_shape(self):
+        return self.type.shape
+
+    def clone(self):
+        """A fresh input variable of the same type and name."""
+        return type(self)(self.type, name=self.name)
+
+    def describe(self):
+        """A short human description used in error messages."""
+        if self.name:
+            return f"{self.name!r} ({self.type})"
+        if self.owner is not None:
+            return f"output of {self.owner.op} ({self.type})"
+        return f"<unnamed> ({self.type})"
+
+    def __repr__(self):
+        if self.name:
+            return self.name
+        if self.owner is not None:
+            return f"{self.owner.op}.{self.index}" if len(self.owner.outputs) > 1 \
+                else f"{self.owner.op}.out"
+        return f"<{self.type}>"
+
+    # The arithmetic operators are attached by graphc.tensor; hashing stays identity.
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise GraphcTypeError(
+            "a symbolic variable has no truth value; use T.switch for a condition "
+            "and T.eq / T.and_ for comparisons")
+
+    def __iter__(self):
+        raise GraphcTypeError(
+            f"cannot iterate over symbolic variable {self.describe()}; index it instead")
+
+
+class Constant(Variable):
+    """A variable with a fixed value, folded into the compiled code."""
+
+    __slots__ = ("data", "_signature")
+
+    def __init__(self, type, data, name=None):
+        super().__init__(type, name=name)
+        self.data = data
+        self._signature = None
+
+    def signature(self):
+        """A hashable key equal for constants of equal type and value (for merging)."""
+        if self._signature is None:
+            data = np.ascontiguousarray(self.data)
+            self._signature = (self.type, data.tobytes())
+        return self._signature
+
+    def clone(self):
+        return Constant(self.type, self.data, name=self.name)
+
+    def __repr__(self):
+        if self.name:
+            return self.name
+        if self.data.size <= 8:
+            text = np.array2string(self.data, separator=", ")
+            return text if self.data.ndim else str(self.data.item())
+        return f"Constant{{{self.type}}}"
+
+
+class SharedVariable(Variable):
+    """A variable whose value lives between calls of the compiled functions.
+
+    Build one with :func:`graphc.shared`. Its dtype and number of dimensions are
+    fixed; its shape may change with :meth:`set_value`.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, type, value, name=None):
+        super().__init__(type, name=name)
+        self._value = value
+
+    def get_value(self, borrow=False):
+        """The current value; a copy unless ``borrow=True``."""
+        return self._value if borrow else self._value.copy()
+
+    def set_value(self, value, borrow=False):
+        """Replace the value; it must keep the dtype and ndim (a Python list is converted)."""
+        self._value = self.filter(value, borrow=borrow)
+
+    def filter(self, value, borrow=False):
+        """Convert ``value`` to this variable's dtype and check its ndim."""
+        array = np.asarray(value)
+        if array.ndim != self.ndim:
+            raise GraphcTypeError(
+                f"shared variable {self.describe()}: value has ndim {array.ndim} "
+                f"(shape {array.shape}), expected ndim {self.ndim}")
+        if array.dtype != self.dtype:
+            if array.dtype.kind in "fc" and np.dtype(self.dtype).kind in "iub":
+                raise GraphcTypeError(
+                    f"shared variable {self.describe()}: cannot store a {array.dtype} "
+                    f"value in a {self.dtype} variable")
+            converted = array.astype(self.dtype)
+            if not np.array_equal(converted, array, equal_nan=array.dtype.kind == "f") \
+                    and np.dtype(self.dtype).kind != "f":
+                raise GraphcTypeError(
+                    f"shared variable {self.describe()}: the {array.dtype} value does "
+                    f"not fit dtype {self.dtype} without loss")
+            array = converted
+        elif not borrow or not isinstance(value, np.ndarray):
+            array = array.copy()
+        if not self.type.shape_matches(array.shape):
+            raise ShapeError(
+                f"shared variable {self.describe()}: value of shape {array.shape} does "
+                f"not fit the static shape {self.type.shape}")
+        return array
+
+    def clone(self):
+        # A shared variable is a unique storage cell: cloning a graph keeps it.
+        return self
+
+    def __getstate__(self):
+        return {"type": self.type, "name": self.name, "value": self._value}
+
+    def __setstate__(self, state):
+        self.type = state["type"]
+        self.name = state["name"]
+        self._value = state["value"]
+        self.owner = None
+        self.index = 0
+        self.uid = next(_ids)
+
+
+# ------------------------------------------------------------------------- nodes
+_rewrite_stack = []
+
+
+@contextlib.contextmanager
+def rewrite_context(name, nodes):
+    """Mark nodes built inside as made by rewrite ``name`` from ``nodes``."""
+    _rewrite_stack.append((name, tuple(nodes)))
+    try:
+        yield
+    finally:
+        _rewrite_stack.pop()
+
+
+def user_site():
+    """``file:line`` of the innermost frame outside the graphc package."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR):
+            return f"{filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<graphc>"
+
+
+class Node:
+    """An op applied to input variables, producing output variables.
+
+    Attributes
+    ----------
+    op : Op
+    inputs : tuple of Variable
+    outputs : tuple of Variable
+    trace : str
+        Where the user built this node (``file:line``); a node made by a rewrite
+        inherits the trace of the node it replaced.
+    trail : tuple or None
+        ``(rewrite_name, source_nodes)`` for a node made by a rewrite.
+    """
+
+    __slots__ = ("op", "inputs", "outputs", "trace", "trail", "__weakref__")
+
+    def __init__(self, op, inputs, output_types):
+        self.op = op
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(Variable(t, owner=self, index=i) for i, t in enumerate(output_types))
+        if _rewrite_stack:
+            name, sources = _rewrite_stack[-1]
+            self.trail = (name, sources)
+            self.trace = sources[0].trace if sources else "<rewrite>"
+        else:
+            self.trail = None
+            self.trace = user_site()
+
+    @property
+    def out(self):
+        return self.outputs[0]
+
+    def __repr__(self):
+        return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+
+class Op:
+    """What an operation is: its type rule, reference evaluation and gradient.
+
+    Subclasses list their parameters in ``__props__`` (hashable attributes that,
+    with the class, decide equality) and implement:
+
+    - ``make_node(*inputs) -> Node``: check types, compute output types;
+    - ``perform(node, inputs) -> list of arrays``: the NumPy reference;
+    - ``grad(inputs, outputs, output_grads) -> list``: symbolic gradients, one per
+      input (``None`` for a disconnected input);
+    - ``infer_shape(node, input_shapes) -> list of shape tuples`` (optional).
+    """
+
+    __props__ = ()
+
+    def _props(self):
+        return tuple(getattr(self, name) for name in self.__props__)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self):
+        return hash((type(self), self._props()))
+
+    def __str__(self):
+        props = self._props()
+        if not props:
+            return type(self).__name__
+        return f"{type(self).__name__}{{{', '.join(map(str, props))}}}"
+
+    __repr__ = __str__
+
+    def __call__(self, *inputs):
+        node = self.make_node(*inputs)
+        return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+
+    def make_node(self, *inputs):
+        raise NotImplementedError
+
+    def perform(self, node, inputs):
+        raise NotImplementedError
+
+    def grad(self, inputs, outputs, output_grads):
+        raise GraphcTypeError(f"{self} has no gradient rule")
+
+    # An op that returns a view or updates an input in place says so here:
+    # {output index: input index}. The inplace pass and backends read them.
+    view_map = {}
+    destroy_map = {}
+
+
+# ------------------------------------------------------------------------- walks
+def toposort(outputs):
+    """The nodes needed to compute ``outputs``, each after the nodes it reads."""
+    order = []
+    seen = set()
+    for out in outputs:
+        if out.owner is None or out.owner in seen:
+            continue
+        # Iterative depth-first walk: deep chains must not hit Python's recursion limit.
+        stack = [(out.owner, iter(out.owner.inputs))]
+        seen.add(out.owner)
+        while stack:
+            node, pending = stack[-1]
+            for var in pending:
+                parent = var.owner
+                if parent is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, iter(parent.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def graph_inputs(outputs):
+    """The ownerless variables (inputs, constants, shared) that ``outputs`` depend on."""
+    found = {}
+    for node in toposort(outputs):
+        for var in node.inputs:
+            if var.owner is None:
+                found.setdefault(var, None)
+    for out in outputs:
+        if out.owner is None:
+            found.setdefault(out, None)
+    return list(found)
+
+
+def ancestors(outputs, blockers=()):
+    """Every variable ``outputs`` depend on, stopping at ``blockers``."""
+    blockers = set(blockers)
+    seen = set()
+    stack = list(outputs)
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        if var.owner is not None and var not in blockers:
+            stack.extend(var.owner.inputs)
+    return seen
+
+
+def clone_replace(outputs, replace=None, rebuild=None):
+    """Rebuild the graph of ``outputs`` with variables substituted.
+
+    Parameters
+    ----------
+    outputs : list of Variable
+    replace : dict, optional
+        ``{old variable: new variable}``; new must have the same dtype and ndim.
+    rebuild : callable, optional
+        ``rebuild(node, new_inputs) -> list of Variable``; by default the node's op
+        is applied again to the new inputs when any input changed.
+
+    Returns
+    -------
+    list of Variable
+        The new outputs; parts of the graph untouched by ``replace`` are shared.
+    """
+    memo = dict(replace or {})
+    for old, new in memo.items():
+        if old.type.dtype != new.type.dtype or old.ndim != new.ndim:
+            raise GraphcTypeError(
+                f"cannot replace {old.describe()} by {new.describe()}: dtype or ndim differ")
+    for node in toposort(outputs):
+        new_inputs = [memo.get(v, v) for v in node.inputs]
+        if rebuild is not None:
+            new_outputs = rebuild(node, new_inputs)
+        elif all(a is b for a, b in zip(new_inputs, node.inputs)):
+            continue
+        else:
+            new_outputs = node.op.make_node(*new_inputs).outputs
+        for old, new in zip(node.outputs, new_outputs):
+            if new is not old:
+                memo[old] = new
+    return [memo.get(out, out) for out in outputs]
+
+
+class FunctionGraph:
+    """A graph with fixed inputs and outputs, as compiled by ``graphc.function``.
+
+    Attributes
+    ----------
+    inputs : list of Variable
+        Explicit inputs first, then shared variables read by the graph.
+    outputs : list of Variable
+        The requested outputs, then the new values of updated shared variables.
+    """
+
+    def __init__(self, inputs, outputs):
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self._order = None
+
+    def toposort(self):
+        """The nodes in execution order."""
+        if self._order is None:
+            self._order = toposort(self.outputs)
+        return list(self._order)
+
+    def clients(self):
+        """``{variable: [(node, input position), ...]}`` with ``"output"`` for graph outputs."""
+        result = {}
+        for node in self.toposort():
+            for position, var in enumerate(node.inputs):
+                result.setdefault(var, []).append((node, position))
+        for position, var in enumerate(self.outputs):
+            result.setdefault(var, []).append(("output", position))
+        return result
+
+    def variables(self):
+        found = dict.fromkeys(self.inputs)
+        for node in self.toposort():
+            found.update(dict.fromkeys(node.inputs))
+            found.update(dict.fromkeys(node.outputs))
+        found.update(dict.fromkeys(self.outputs))
+        return list(found)
+
+    def replace_outputs(self, outputs):
+        return FunctionGraph(self.inputs, outputs)
+
+    def check(self):
+        """Check well-formedness: types agree, every input reachable, no cycles."""
+        order = self.toposort()
+        position = {node: i for i, node in enumerate(order)}
+        known = set(self.inputs)
+        for i, node in enumerate(order):
+            for var in node.inputs:
+                if var.owner is None:
+                    if not isinstance(var, (Constant, SharedVariable)) and var not in known:
+                        raise GraphcValueError(
+                            f"{node.op} reads {var.describe()}, which is not a graph input")
+                elif position.get(var.owner, len(order)) >= i:
+                    raise GraphcValueError(f"{node.op} is computed before its input {var}")
+            for j, out in enumerate(node.outputs):
+                if out.owner is not node or out.index != j:
+                    raise GraphcValueError(f"output {j} of {node.op} has a wrong owner")
+        for out in self.outputs:
+            if out.owner is None and out not in known and not isinstance(
+                    out, (Constant, SharedVariable)):
+                raise GraphcValueError(f"graph output {out} is not computed")
+
+    def __repr__(self):
+        return f"FunctionGraph({self.inputs} -> {self.outputs}, {len(self.toposort())} nodes)"

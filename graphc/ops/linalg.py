@@ -1,0 +1,210 @@
+"""Products: dot (1-D and 2-D, Theano/NumPy semantics), matmul, outer, tensordot,
+batched_dot, and Gemm (``beta * z + alpha * dot(x, y)``, made by the specialize pass).
+"""
+import numpy as np
+
+from graphc.errors import GraphcTypeError, ShapeError
+from graphc.graph import Node, Op, TensorType
+from graphc.ops import basic
+from graphc.ops import elemwise as ew
+from graphc.ops import reduction
+from graphc.ops import shape as shape_ops
+
+
+def _shape_text(var):
+    return str(tuple("?" if s is None else s for s in var.type.shape))
+
+
+def _check_inner(name, x, y, kx, ky):
+    a, b = x.type.shape[kx], y.type.shape[ky]
+    if a is not None and b is not None and a != b:
+        raise ShapeError(f"{name}: shapes {_shape_text(x)} and {_shape_text(y)} are not "
+                         f"aligned ({a} != {b})")
+
+
+def _run_product(name, fn, x, y):
+    try:
+        return fn(x, y)
+    except ValueError:
+        raise ShapeError(f"{name}: shapes {x.shape} and {y.shape} are not aligned") from None
+
+
+class Dot(Op):
+    """``np.dot`` for operands of ndim 1 or 2 (vector-vector gives a scalar)."""
+
+    def make_node(self, x, y):
+        x, y = basic.as_operands(x, y)
+        if not (1 <= x.ndim <= 2 and 1 <= y.ndim <= 2):
+            raise GraphcTypeError(f"Dot takes 1-d or 2-d operands, got {x.type} and {y.type}")
+        _check_inner("dot", x, y, x.ndim - 1, 0)
+        shape = x.type.shape[:-1] + y.type.shape[1:]
+        dtype = np.result_type(x.dtype, y.dtype).name
+        return Node(self, [x, y], [TensorType(dtype, shape)])
+
+    def perform(self, node, inputs):
+        x, y = inputs
+        dtype = node.outputs[0].dtype
+        return [np.asarray(_run_product("dot", np.dot, x.astype(dtype, copy=False),
+                                        y.astype(dtype, copy=False)), dtype=dtype)]
+
+    def grad(self, inputs, outputs, output_grads):
+        (x, y), (gz,) = inputs, output_grads
+        if x.ndim == 1 and y.ndim == 1:
+            gx, gy = ew.mul(gz, y), ew.mul(gz, x)
+        elif x.ndim == 1:          # (k,) . (k, n) -> (n,)
+            gx, gy = dot(y, gz), outer(x, gz)
+        elif y.ndim == 1:          # (m, k) . (k,) -> (m,)
+            gx, gy = outer(gz, y), dot(transpose(x), gz)
+        else:                      # (m, k) . (k, n) -> (m, n)
+            gx, gy = dot(gz, transpose(y)), dot(transpose(x), gz)
+        return [_float_grad(gx, x), _float_grad(gy, y)]
+
+
+def _float_grad(g, x):
+    if np.dtype(x.dtype).kind != "f":
+        return None
+    return ew.cast(g, x.dtype)
+
+
+def transpose(x, axes=None):
+    x = basic.as_variable(x)
+    axes = list(reversed(range(x.ndim))) if axes is None else list(axes)
+    return shape_ops.dimshuffle(x, axes)
+
+
+class Matmul(Op):
+    """``np.matmul`` for operands of ndim >= 2 with equal ndim (batch axes broadcast)."""
+
+    def make_node(self, x, y):
+        x, y = basic.as_operands(x, y)
+        if x.ndim < 2 or x.ndim != y.ndim:
+            raise GraphcTypeError(f"Matmul takes operands of equal ndim >= 2, got {x.type} "
+                                  f"and {y.type} (use graphc.tensor.matmul)")
+        _check_inner("matmul", x, y, -1, -2)
+        batch = ew.broadcast_static([x.type.shape[:-2], y.type.shape[:-2]], "matmul")
+        shape = batch + (x.type.shape[-2], y.type.shape[-1])
+        dtype = np.result_type(x.dtype, y.dtype).name
+        return Node(self, [x, y], [TensorType(dtype, shape)])
+
+    def perform(self, node, inputs):
+        x, y = inputs
+        dtype = node.outputs[0].dtype
+        return [np.asarray(_run_product("matmul", np.matmul, x.astype(dtype, copy=False),
+                                        y.astype(dtype, copy=False)), dtype=dtype)]
+
+    def grad(self, inputs, outputs, output_grads):
+        (x, y), (gz,) = inputs, output_grads
+        swap = list(range(x.ndim - 2)) + [x.ndim - 1, x.ndim - 2]
+        gx = Matmul()(gz, shape_ops.dimshuffle(y, swap))
+        gy = Matmul()(shape_ops.dimshuffle(x, swap), gz)
+        gx = reduction.sum_to_shape_of(gx, x)
+        gy = reduction.sum_to_shape_of(gy, y)
+        return [_float_grad(gx, x), _float_grad(gy, y)]
+
+
+def dot(x, y):
+    """Theano's ``dot``: matrix/vector products; N-d operands as ``np.dot``."""
+    x, y = basic.as_operands(x, y)
+    if x.ndim == 0 or y.ndim == 0:
+        return ew.mul(x, y)
+    if x.ndim <= 2 and y.ndim <= 2:
+        return Dot()(x, y)
+    return tensordot(x, y, [[x.ndim - 1], [max(y.ndim - 2, 0)]])
+
+
+def matmul(x, y):
+    """``np.matmul`` semantics, 1-d operands included."""
+    x, y = basic.as_operands(x, y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise GraphcTypeError("matmul: scalar operands are not allowed (use *)")
+    if x.ndim <= 2 and y.ndim <= 2:
+        return Dot()(x, y)
+    x2 = shape_ops.dimshuffle(x, ["x", 0]) if x.ndim == 1 else x
+    y2 = shape_ops.dimshuffle(y, [0, "x"]) if y.ndim == 1 else y
+    ndim = max(x2.ndim, y2.ndim)
+    x3, y3 = (shape_ops.dimshuffle(v, ["x"] * (ndim - v.ndim) + list(range(v.ndim)))
+              for v in (x2, y2))
+    result = Matmul()(x3, y3)
+    if x.ndim == 1:
+        result = shape_ops.dimshuffle(result, list(range(ndim - 2)) + [ndim - 1])
+    if y.ndim == 1:
+        result = shape_ops.dimshuffle(result, list(range(result.ndim - 1)))
+    return result
+
+
+def outer(x, y):
+    x, y = basic.as_operands(x, y)
+    return ew.mul(shape_ops.dimshuffle(shape_ops.flatten(x), [0, "x"]),
+                  shape_ops.dimshuffle(shape_ops.flatten(y), ["x", 0]))
+
+
+def tensordot(a, b, axes=2):
+    """``np.tensordot``: contract ``axes`` of ``a`` with ``axes`` of ``b``."""
+    a, b = basic.as_operands(a, b)
+    if isinstance(axes, (int, np.integer)):
+        a_axes = list(range(a.ndim - axes, a.ndim))
+        b_axes = list(range(axes))
+    else:
+        a_axes, b_axes = ([axes_i] if isinstance(axes_i, (int, np.integer)) else list(axes_i)
+                          for axes_i in axes)
+    a_axes = [x % a.ndim for x in a_axes]
+    b_axes = [x % b.ndim for x in b_axes]
+    if len(a_axes) != len(b_axes):
+        raise GraphcTypeError(f"tensordot: axes {a_axes} and {b_axes} differ in length")
+    for i, j in zip(a_axes, b_axes):
+        _check_inner("tensordot", a, b, i, j)
+    a_free = [i for i in range(a.ndim) if i not in a_axes]
+    b_free = [i for i in range(b.ndim) if i not in b_axes]
+    a_dims, b_dims = shape_ops.shape_list(a), shape_ops.shape_list(b)
+    # Move contracted axes together and flatten to one matrix product.
+    a2 = shape_ops.reshape(shape_ops.dimshuffle(a, a_free + a_axes), [_prod(a_dims, a_free),
+                                                                      _prod(a_dims, a_axes)])
+    b2 = shape_ops.reshape(shape_ops.dimshuffle(b, b_axes + b_free), [_prod(b_dims, b_axes),
+                                                                      _prod(b_dims, b_free)])
+    out = Dot()(a2, b2)
+    return shape_ops.reshape(out, [a_dims[i] for i in a_free] + [b_dims[i] for i in b_free])
+
+
+def _prod(dims, axes):
+    result = basic.constant(1, "int64")
+    for i in axes:
+        result = ew.mul(result, dims[i]) if shape_ops.static_value(result) != 1 else dims[i]
+    return result
+
+
+def batched_dot(x, y):
+    """Per-row product: ``z[i] = dot(x[i], y[i])`` for 2-d and 3-d operands."""
+    x, y = basic.as_operands(x, y)
+    if x.ndim == 2 and y.ndim == 2:
+        return reduction.sum(ew.mul(x, y), axis=1)
+    x3 = shape_ops.dimshuffle(x, [0, "x", 1]) if x.ndim == 2 else x
+    y3 = shape_ops.dimshuffle(y, [0, 1, "x"]) if y.ndim == 2 else y
+    result = Matmul()(x3, y3)
+    if x.ndim == 2:
+        result = shape_ops.dimshuffle(result, [0, 2])
+    if y.ndim == 2:
+        result = shape_ops.dimshuffle(result, list(range(result.ndim - 1)))
+    return result
+
+
+class Gemm(Op):
+    """``beta * z + alpha * dot(x, y)`` for matrices (made by the specialize pass)."""
+
+    __props__ = ("alpha", "beta")
+
+    def __init__(self, alpha=1.0, beta=1.0):
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+
+    def make_node(self, z, x, y):
+        dot_type = Dot().make_node(x, y).outputs[0].type
+        shape = ew.broadcast_static([z.type.shape, dot_type.shape], "gemm")
+        dtype = np.result_type(z.dtype, dot_type.dtype).name
+        return Node(self, [z, x, y], [TensorType(dtype, shape)])
+
+    def perform(self, node, inputs):
+        z, x, y = inputs
+        dtype = node.outputs[0].dtype
+        product = _run_product("gemm", np.dot, x.astype(dtype, copy=False),
+                               y.astype(dtype, copy=False))
+        return [np.asarray(self.beta * z + self.alpha * product, dtype=dtype)]

@@ -1,0 +1,181 @@
+"""Neural-network ops that are stable by construction: softmax, log_softmax,
+logsumexp and the softmax cross-entropy with integer labels.
+
+Each has its own stable gradient rule; the stabilize pass rewrites the
+hand-written forms (``log(softmax(x))``, ``log(sum(exp(x)))``,
+``-log(softmax(x)[arange(n), y])``) into them.
+"""
+import numpy as np
+
+from graphc.errors import GraphcTypeError, ShapeError
+from graphc.graph import Node, Op, TensorType
+from graphc.ops import basic
+from graphc.ops import elemwise as ew
+from graphc.ops import reduction
+from graphc.ops import shape as shape_ops
+
+
+def _float_input(x, name):
+    x = ew.as_float(basic.as_variable(x))
+    if x.ndim == 0:
+        raise GraphcTypeError(f"{name} needs at least one axis, got a scalar")
+    return x
+
+
+def _np_log_softmax(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+class Softmax(Op):
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed from ``x - max(x)``."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def make_node(self, x):
+        x = _float_input(x, "softmax")
+        return Node(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        if x.shape[self.axis] == 0:
+            return [x.copy()]
+        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        return [(e / np.sum(e, axis=self.axis, keepdims=True)).astype(x.dtype)]
+
+    def grad(self, inputs, outputs, output_grads):
+        (sm,), (gz,) = outputs, output_grads
+        inner = reduction.sum(ew.mul(gz, sm), axis=self.axis, keepdims=True)
+        return [ew.mul(ew.sub(gz, inner), sm)]
+
+
+class LogSoftmax(Op):
+    """``x - logsumexp(x)`` along ``axis``: finite wherever ``x`` is."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def make_node(self, x):
+        x = _float_input(x, "log_softmax")
+        return Node(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        if x.shape[self.axis] == 0:
+            return [x.copy()]
+        return [_np_log_softmax(x, self.axis).astype(x.dtype)]
+
+    def grad(self, inputs, outputs, output_grads):
+        (x,), (z,), (gz,) = inputs, outputs, output_grads
+        total = reduction.sum(gz, axis=self.axis, keepdims=True)
+        return [ew.sub(gz, ew.mul(ew.exp(z), total))]
+
+
+class LogSumExp(Op):
+    """``log(sum(exp(x), axis))`` without overflow (axes removed)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = tuple(axis)
+
+    def __str__(self):
+        return f"LogSumExp{{{','.join(map(str, self.axis))}}}"
+
+    def make_node(self, x):
+        x = _float_input(x, "logsumexp")
+        shape = [s for i, s in enumerate(x.type.shape) if i not in self.axis]
+        return Node(self, [x], [TensorType(x.dtype, shape)])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        with np.errstate(all="ignore"):
+            m = np.max(x, axis=self.axis, keepdims=True) if x.size else np.zeros(
+                [1 if i in self.axis else n for i, n in enumerate(x.shape)], x.dtype)
+            m = np.where(np.isfinite(m), m, 0)
+            out = np.log(np.sum(np.exp(x - m), axis=self.axis, keepdims=True)) + m
+        return [np.squeeze(out, axis=self.axis).astype(x.dtype)]
+
+    def grad(self, inputs, outputs, output_grads):
+        (x,), (z,), (gz,) = inputs, outputs, output_grads
+        pattern, it = [], iter(range(z.ndim))
+        for i in range(x.ndim):
+            pattern.append("x" if i in self.axis else next(it))
+        z_full = shape_ops.dimshuffle(z, pattern)
+        gz_full = shape_ops.dimshuffle(gz, pattern)
+        return [ew.mul(gz_full, ew.exp(ew.sub(x, z_full)))]
+
+
+class SoftmaxCrossentropy(Op):
+    """Per-row ``-log_softmax(x)[i, y[i]]`` for 2-d logits and integer labels."""
+
+    def make_node(self, x, y):
+        x = _float_input(x, "softmax cross-entropy")
+        y = basic.as_variable(y)
+        if x.ndim != 2 or y.ndim != 1 or np.dtype(y.dtype).kind not in "iu":
+            raise GraphcTypeError(f"softmax cross-entropy takes 2-d logits and integer "
+                                  f"labels, got {x.type} and {y.type}")
+        rows = ew.broadcast_static([x.type.shape[:1], y.type.shape], "crossentropy")
+        return Node(self, [x, y], [TensorType(x.dtype, rows)])
+
+    def perform(self, node, inputs):
+        x, y = inputs
+        _check_labels(x, y)
+        logp = _np_log_softmax(x, 1)
+        return [(-logp[np.arange(x.shape[0]), y]).astype(x.dtype)]
+
+    def grad(self, inputs, outputs, output_grads):
+        (x, y), (gz,) = inputs, output_grads
+        return [SoftmaxCrossentropyGrad()(gz, x, y), None]
+
+
+class SoftmaxCrossentropyGrad(Op):
+    """``gz[:, None] * (softmax(x) - onehot(y))``: the stable gradient of the above."""
+
+    def make_node(self, gz, x, y):
+        return Node(self, [gz, x, y], [x.type])
+
+    def perform(self, node, inputs):
+        gz, x, y = inputs
+        _check_labels(x, y)
+        e = np.exp(x - np.max(x, axis=1, keepdims=True))
+        sm = e / np.sum(e, axis=1, keepdims=True)
+        sm[np.arange(x.shape[0]), y] -= 1
+        return [(sm * np.asarray(gz)[:, None]).astype(x.dtype)]
+
+
+def _check_labels(x, y):
+    if x.shape[0] != y.shape[0]:
+        raise ShapeError(f"softmax cross-entropy: {x.shape[0]} rows of logits but "
+                         f"{y.shape[0]} labels")
+    if y.size and (y.min() < 0 or y.max() >= x.shape[1]):
+        raise ShapeError(f"softmax cross-entropy: labels must lie in [0, {x.shape[1]}), "
+                         f"got values in [{y.min()}, {y.max()}]")
+
+
+def softmax(x, axis=-1):
+    x = _float_input(x, "softmax")
+    return Softmax(axis % x.ndim)(x)
+
+
+def log_softmax(x, axis=-1):
+    x = _float_input(x, "log_softmax")
+    return LogSoftmax(axis % x.ndim)(x)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    x = _float_input(x, "logsumexp")
+    axes = reduction.normalize_axis(axis, x.ndim, "logsumexp")
+    result = LogSumExp(axes)(x)
+    if keepdims:
+        pattern, it = [], iter(range(result.ndim))
+        for i in range(x.ndim):
+            pattern.append("x" if i in axes else next(it))
+        result = shape_ops.dimshuffle(result, pattern)
+    return result

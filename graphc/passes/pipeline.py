@@ -1,0 +1,5 @@
+"""The pipeline: an ordered list of named passes."""
+
+
+def optimize(fgraph, optimizer="fast_run", excluding=(), including=()):
+    return fgraph

@@ -1,0 +1,15 @@
+"""``import graphc.tensor as T``: symbolic tensors and the functions over them."""
+from graphc.tensor import variable as _variable
+from graphc.tensor.basic import *  # noqa: F401,F403  (the public tensor API)
+from graphc.tensor.basic import (  # noqa: F401  (names `import *` does not carry)
+    abs, all, any, max, min, round, sum, pow)
+from graphc.tensor import nnet  # noqa: F401
+from graphc.graph import TensorType, Variable as TensorVariable  # noqa: F401
+
+_variable.install()
+
+
+def grad(*args, **kwargs):
+    """``graphc.grad`` (see there)."""
+    from graphc.gradient import grad as _grad
+    return _grad(*args, **kwargs)

@@ -1,0 +1,195 @@
+"""The user's tensor API: constructors and the functions of ``graphc.tensor``.
+
+Most functions are the builders of ``graphc.ops``; this module adds the
+constructors (``T.matrix``, ``T.fvector`` ...) and Theano's spellings.
+"""
+import numpy as np
+
+from graphc.config import config
+from graphc.errors import GraphcTypeError
+from graphc.graph import TensorType, Variable
+from graphc.ops import basic
+from graphc.ops import elemwise as ew
+from graphc.ops import linalg
+from graphc.ops import nnet as nnet_ops
+from graphc.ops import reduction
+from graphc.ops import shape as shape_ops
+from graphc.ops import subtensor
+
+# ------------------------------------------------------------------ constructors
+_PREFIXES = {"": None, "f": "float32", "d": "float64", "i": "int32", "l": "int64",
+             "b": "int8"}
+_RANKS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4}
+
+
+def tensor(dtype=None, shape=None, name=None):
+    """A symbolic input of the given dtype and static shape.
+
+    Parameters
+    ----------
+    dtype : str, optional
+        Defaults to ``config.floatX``.
+    shape : tuple of (int or None)
+        ``None`` entries are known only when the compiled function is called.
+    name : str, optional
+
+    Examples
+    --------
+    >>> import graphc.tensor as T
+    >>> x = T.tensor("float32", shape=(None, 3), name="x")
+    >>> x.type
+    TensorType(float32, (?, 3))
+    """
+    if shape is None:
+        raise GraphcTypeError("T.tensor needs a shape, e.g. shape=(None, 3)")
+    return Variable(TensorType(dtype or config.floatX, shape), name=name)
+
+
+def _constructor(rank, fixed_dtype, public_name):
+    def make(name=None, dtype=None, shape=None):
+        chosen = fixed_dtype or dtype or config.floatX
+        if fixed_dtype and dtype and np.dtype(dtype) != np.dtype(fixed_dtype):
+            raise GraphcTypeError(f"{public_name} is {fixed_dtype}; got dtype={dtype}")
+        static = (None,) * rank if shape is None else tuple(shape)
+        if len(static) != rank:
+            raise GraphcTypeError(f"{public_name} has {rank} axes; got shape={shape}")
+        return Variable(TensorType(chosen, static), name=name)
+    make.__name__ = public_name
+    make.__doc__ = (f"A symbolic {rank}-d input of dtype "
+                    f"{fixed_dtype or 'config.floatX'} (``name`` optional).")
+    return make
+
+
+for _prefix, _dtype in _PREFIXES.items():
+    for _rank_name, _rank in _RANKS.items():
+        globals()[_prefix + _rank_name] = _constructor(_rank, _dtype, _prefix + _rank_name)
+
+scalar, vector, matrix, tensor3, tensor4 = (globals()[n] for n in _RANKS)
+
+constant = basic.constant
+
+
+def as_tensor_variable(x, name=None, ndim=None):
+    """``x`` as a graph variable (a constant for numbers and arrays)."""
+    result = basic.as_variable(x)
+    if ndim is not None and result.ndim != ndim:
+        raise GraphcTypeError(f"expected ndim {ndim}, got {result.type}")
+    if name is not None and not isinstance(x, Variable):
+        result.name = name
+    return result
+
+
+as_tensor = as_tensor_variable
+
+# ------------------------------------------------------------------ elementwise
+# Theano's names for the elementwise builders.
+from graphc.ops.elemwise import (  # noqa: E402  (grouped with their section)
+    add, sub, mul, true_div, floor_div, mod, pow, neg, inv, sqr, sgn, exp, exp2, log,
+    log1p, expm1, log2, log10, sqrt, tanh, sinh, cosh, sin, cos, tan, arcsin, arccos,
+    arctan, erf, sigmoid, softplus, floor, ceil, maximum, minimum, eq, neq, lt, le, gt, ge,
+    isnan, isinf, and_, or_, xor, invert, switch, cast, zeros_like, ones_like)
+
+int_div = floor_div
+where = switch
+bitwise_not = invert
+
+
+def abs(x):
+    """``|x|`` elementwise."""
+    return ew.apply("abs", x)
+
+
+def round(x, mode="half_to_even"):
+    """Round to the nearest integer, ties to even (NumPy's ``np.round``)."""
+    if mode != "half_to_even":
+        raise GraphcTypeError(f"round: only mode='half_to_even' is supported, got {mode!r}")
+    return ew.apply("round", x)
+
+
+def clip(x, lo, hi):
+    """``x`` limited to ``[lo, hi]`` elementwise."""
+    return ew.clip(x, lo, hi)
+
+
+def true_divide(x, y):
+    return ew.true_div(x, y)
+
+
+# ------------------------------------------------------------------ reductions
+sum, prod, mean, var, std = (reduction.sum, reduction.prod, reduction.mean,
+                             reduction.var, reduction.std)
+max, min, argmax, argmin = reduction.max, reduction.min, reduction.argmax, reduction.argmin
+all, any = reduction.all, reduction.any
+logsumexp = nnet_ops.logsumexp
+
+# ------------------------------------------------------------- linear algebra
+dot, matmul, outer = linalg.dot, linalg.matmul, linalg.outer
+tensordot, batched_dot, transpose = linalg.tensordot, linalg.batched_dot, linalg.transpose
+
+# ------------------------------------------------------------------------ shape
+reshape, flatten, dimshuffle = shape_ops.reshape, shape_ops.flatten, shape_ops.dimshuffle
+stack, alloc, tile, repeat = shape_ops.stack, shape_ops.alloc, shape_ops.tile, shape_ops.repeat
+arange = shape_ops.arange
+
+
+def join(axis, *tensors):
+    """Concatenate ``tensors`` along ``axis`` (Theano's argument order)."""
+    return shape_ops.join(axis, *tensors)
+
+
+def concatenate(tensors, axis=0):
+    """Concatenate a list of tensors along ``axis`` (NumPy's argument order)."""
+    return shape_ops.join(axis, *tensors)
+
+
+def shape(x):
+    """The shape of ``x`` as an int64 vector."""
+    return shape_ops.Shape()(basic.as_variable(x))
+
+
+def squeeze(x, axis=None):
+    """Drop axes of static length 1 (all of them, or those in ``axis``)."""
+    x = basic.as_variable(x)
+    if axis is None:
+        axes = [i for i, s in enumerate(x.type.shape) if s == 1]
+    else:
+        axes = reduction.normalize_axis(axis, x.ndim, "squeeze")
+    return shape_ops.dimshuffle(x, [i for i in range(x.ndim) if i not in axes])
+
+
+def expand_dims(x, axis):
+    """Insert a length-1 axis at ``axis`` (an int or a tuple)."""
+    x = basic.as_variable(x)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    ndim = x.ndim + len(axes)
+    axes = {a % ndim for a in axes}
+    it = iter(range(x.ndim))
+    return shape_ops.dimshuffle(x, ["x" if i in axes else next(it) for i in range(ndim)])
+
+
+def _shape_args(shape):
+    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Variable) and shape.ndim == 0):
+        return [shape]
+    if isinstance(shape, Variable):
+        return [shape[i] for i in range(shape.type.shape[0])]
+    return list(shape)
+
+
+def zeros(shape, dtype=None):
+    """A tensor of zeros of ``shape`` (ints or symbolic scalars)."""
+    return shape_ops.alloc(basic.constant(0, dtype=dtype or config.floatX), *_shape_args(shape))
+
+
+def ones(shape, dtype=None):
+    return shape_ops.alloc(basic.constant(1, dtype=dtype or config.floatX), *_shape_args(shape))
+
+
+def fill(model, value):
+    """A tensor shaped like ``model`` filled with ``value`` (Theano's ``fill``)."""
+    model = basic.as_variable(model)
+    value = basic.as_operands(model, value)[1]
+    return shape_ops.alloc(value, *shape_ops.shape_list(model))
+
+
+# --------------------------------------------------------------------- indexing
+set_subtensor, inc_subtensor = subtensor.set_subtensor, subtensor.inc_subtensor

@@ -1,0 +1,85 @@
+"""``graphc.tensor.nnet``: activations, softmax and the usual losses.
+
+Each loss is written as its plain formula; the stabilize pass turns the
+unstable forms (``log(softmax(x))``, ``log(sigmoid(x))``...) into stable ops
+before the graph is differentiated or compiled.
+"""
+import numpy as np
+
+from graphc.errors import GraphcTypeError
+from graphc.ops import basic
+from graphc.ops import elemwise as ew
+from graphc.ops import nnet as nnet_ops
+from graphc.ops import reduction
+from graphc.ops import shape as shape_ops
+from graphc.ops.elemwise import sigmoid, softplus
+from graphc.ops.nnet import log_softmax, logsumexp, softmax
+
+__all__ = ["sigmoid", "softplus", "relu", "softmax", "log_softmax", "logsumexp",
+           "categorical_crossentropy", "binary_crossentropy",
+           "sigmoid_binary_crossentropy", "ultra_fast_sigmoid", "hard_sigmoid", "elu"]
+
+
+def relu(x, alpha=0):
+    """Rectifier ``max(x, 0)``; with ``alpha``, ``x`` for x > 0 and ``alpha * x`` below.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> graphc.function([x], T.nnet.relu(x), backend="python")([-1.0, 2.0])
+    array([0., 2.])
+    """
+    x = basic.as_variable(x)
+    if alpha == 0:
+        return ew.maximum(x, 0)
+    return ew.switch(ew.gt(x, 0), x, ew.mul(alpha, x))
+
+
+def elu(x, alpha=1.0):
+    x = basic.as_variable(x)
+    return ew.switch(ew.gt(x, 0), x, ew.mul(alpha, ew.expm1(x)))
+
+
+def hard_sigmoid(x):
+    return ew.clip(ew.add(ew.mul(x, 0.2), 0.5), 0, 1)
+
+
+ultra_fast_sigmoid = sigmoid
+
+
+def categorical_crossentropy(coding_dist, true_dist):
+    """Cross-entropy per row between predicted probabilities and targets.
+
+    ``true_dist`` is either integer labels (one per row) or a matrix of
+    one-hot/probability rows. ``-log(p[arange(n), y])`` of a softmax is rewritten
+    to a stable fused op.
+    """
+    p = basic.as_variable(coding_dist)
+    t = basic.as_variable(true_dist)
+    if np.dtype(t.dtype).kind in "iu":
+        if t.ndim != p.ndim - 1:
+            raise GraphcTypeError(f"categorical_crossentropy: integer targets must have "
+                                  f"ndim {p.ndim - 1}, got {t.type}")
+        rows = shape_ops.arange(shape_ops.shape_list(p)[0])
+        return ew.neg(ew.log(p[rows, t]))
+    if t.ndim != p.ndim:
+        raise GraphcTypeError(f"categorical_crossentropy: target {t.type} and prediction "
+                              f"{p.type} differ in ndim")
+    return ew.neg(reduction.sum(ew.mul(t, ew.log(p)), axis=-1))
+
+
+def binary_crossentropy(output, target):
+    """``-(t log(p) + (1 - t) log(1 - p))`` elementwise."""
+    p, t = basic.as_operands(output, target)
+    return ew.neg(ew.add(ew.mul(t, ew.log(p)), ew.mul(ew.sub(1, t), ew.log(ew.sub(1, p)))))
+
+
+def sigmoid_binary_crossentropy(logits, target):
+    """Binary cross-entropy of ``sigmoid(logits)``, stable: ``softplus(x) - t * x``."""
+    x, t = basic.as_operands(logits, target)
+    return ew.sub(softplus(x), ew.mul(t, x))
+
+
+def crossentropy_softmax_1hot(x, y):
+    return nnet_ops.SoftmaxCrossentropy()(x, y)
