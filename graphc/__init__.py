@@ -12,8 +12,15 @@ from graphc.errors import GraphcError, GradientError
 from graphc import tensor
 from graphc.compile import In, Function, function, shared
 from graphc.graph import FunctionGraph, Variable
+from graphc import gradient
+from graphc.gradient import grad, hessian, jacobian, Lop, Rop, verify_grad
+
+# T.grad is graphc.grad (tensor sits below gradient, so the link is made here).
+tensor.grad, tensor.jacobian, tensor.hessian = grad, jacobian, hessian
+tensor.Lop, tensor.Rop, tensor.verify_grad = Lop, Rop, verify_grad
 
 __version__ = "0.1.0"
 
 __all__ = ["config", "GraphcError", "GradientError", "tensor", "function", "shared",
-           "In", "Function", "FunctionGraph", "Variable"]
+           "In", "Function", "FunctionGraph", "Variable", "gradient", "grad", "hessian",
+           "jacobian", "Lop", "Rop", "verify_grad"]

@@ -8,8 +8,3 @@ from graphc.graph import TensorType, Variable as TensorVariable  # noqa: F401
 
 _variable.install()
 
-
-def grad(*args, **kwargs):
-    """``graphc.grad`` (see there)."""
-    from graphc.gradient import grad as _grad
-    return _grad(*args, **kwargs)
