@@ -134,7 +134,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             raise GraphcTypeError(f"grad: the cost has dtype {cost.dtype}; an integer or "
                                   "boolean cost has no gradient")
         if not seeds:
-            cost = _stabilize(cost, wrt_list)
+            cost = _stabilize(cost, wrt_list + list(consider_constant or ()))
         seeds[cost] = ew.ones_like(cost)
     elif not seeds:
         raise GraphcValueError("grad: give a cost or known_grads")

@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from graphc.errors import GraphcTypeError, GraphcValueError, ShapeError
+from graphc.errors import GraphcError, GraphcTypeError, GraphcValueError, ShapeError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -256,7 +256,10 @@ _rewrite_stack = []
 
 @contextlib.contextmanager
 def rewrite_context(name, nodes):
-    """Mark nodes built inside as made by rewrite ``name`` from ``nodes``."""
+    """Mark nodes built inside as made by rewrite ``name`` from ``nodes``.
+
+    With ``name=None`` the nodes are rebuilds of ``nodes[0]`` and keep its trail.
+    """
     _rewrite_stack.append((name, tuple(nodes)))
     try:
         yield
@@ -298,7 +301,11 @@ class Node:
         self.outputs = tuple(Variable(t, owner=self, index=i) for i, t in enumerate(output_types))
         if _rewrite_stack:
             name, sources = _rewrite_stack[-1]
-            self.trail = (name, sources)
+            if name is None:
+                # A node rebuilt because its inputs changed keeps its history.
+                self.trail = sources[0].trail
+            else:
+                self.trail = (name, sources)
             self.trace = sources[0].trace if sources else "<rewrite>"
         else:
             self.trail = None
@@ -345,7 +352,16 @@ class Op:
     __repr__ = __str__
 
     def __call__(self, *inputs):
-        node = self.make_node(*inputs)
+        try:
+            node = self.make_node(*inputs)
+        except GraphcError as error:
+            # A build-time error names the user's line, not only graphc's frames.
+            site = user_site()
+            custom_init = any("__init__" in vars(c) for c in type(error).__mro__
+                              if issubclass(c, GraphcError))
+            if site in str(error) or custom_init:
+                raise
+            raise type(error)(f"{error} [building {self} at {site}]") from None
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
     def make_node(self, *inputs):

@@ -1,0 +1,206 @@
+"""Canonicalize: constant folding and algebraic identities that keep IEEE semantics.
+
+``x * 0``, ``x - x`` and ``x / x`` are NOT folded: with a NaN or an Inf in ``x``
+the exact result is NaN. Identities with a neutral element (``x * 1``,
+``x + 0``) only fire when the replacement has the output's exact type, so
+broadcasting never changes.
+"""
+import numpy as np
+
+from graphc.graph import Constant, TensorType
+from graphc.gradient import GradientShaper
+from graphc.ops import elemwise as ew
+from graphc.ops import shape as shape_ops
+from graphc.ops import subtensor
+from graphc.ops.elemwise import Elemwise
+from graphc.ops.loop import MapRows
+from graphc.ops.reduction import SumToShapeOf
+from graphc.ops.shape import DimShuffle, Reshape, Shape, ShapeI
+from graphc.passes.engine import constant_value, rewrite
+
+CANONICALIZE = []
+CONSTANT_FOLDING = []
+
+# Folding an op whose result is large would put big arrays into the compiled code.
+FOLD_MAX_BYTES = 1 << 16
+_NEVER_FOLD = (MapRows,)
+
+
+def scalar_of(node):
+    """The scalar name of an Elemwise node, else None."""
+    return node.op.scalar.name if isinstance(node.op, Elemwise) else None
+
+
+def same_type(new, old):
+    """``new`` if it can stand for ``old`` (cast/broadcast-free), else None."""
+    if new.type == old.type:
+        return new
+    if new.dtype == old.dtype and new.ndim == old.ndim and all(
+            a == b or (b is None and a != 1) for a, b in zip(new.type.shape, old.type.shape)):
+        return new
+    return None
+
+
+# ----------------------------------------------------------- constant folding
+@rewrite(CONSTANT_FOLDING, "constant_folding", tracks=())
+def constant_folding(node):
+    # f(constants...) -> constant
+    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
+        return None
+    if isinstance(node.op, _NEVER_FOLD) or node.op.destroy_map:
+        return None
+    values = node.op.perform(node, [v.data for v in node.inputs])
+    if any(np.asarray(v).nbytes > FOLD_MAX_BYTES for v in values):
+        return None
+    return [Constant(TensorType(out.dtype, np.shape(v)), np.array(v, dtype=out.dtype))
+            for out, v in zip(node.outputs, values)]
+
+
+@rewrite(CONSTANT_FOLDING, "shape_folding", tracks=(Shape, ShapeI))
+def shape_folding(node):
+    # shape(x) -> constant, when the static shape knows every axis
+    (x,) = node.inputs
+    if isinstance(node.op, ShapeI):
+        length = x.type.shape[node.op.axis]
+        return None if length is None else [Constant(TensorType("int64", ()),
+                                                     np.array(length, dtype="int64"))]
+    if None in x.type.shape:
+        return None
+    data = np.array(x.type.shape, dtype="int64")
+    return [Constant(TensorType("int64", data.shape), data)]
+
+
+# ------------------------------------------------------------------ identities
+@rewrite(CANONICALIZE, "remove_gradient_shaper", tracks=(GradientShaper,))
+def remove_gradient_shaper(node):
+    # zero_grad(x) -> x  (the gradient is built; the forward pass is the identity)
+    return [node.inputs[0]]
+
+
+@rewrite(CANONICALIZE, "neutral_element", tracks=(Elemwise,))
+def neutral_element(node):
+    # x * 1 -> x;  x + 0 -> x;  x - 0 -> x;  x / 1 -> x;  x ** 1 -> x
+    name = scalar_of(node)
+    out = node.outputs[0]
+    if name in ("add", "mul"):
+        neutral = 0 if name == "add" else 1
+        for keep, other in ((0, 1), (1, 0)):
+            if constant_value(node.inputs[other]) == neutral:
+                return _as_output(node.inputs[keep], out)
+    if name in ("sub", "true_div", "pow"):
+        neutral = {"sub": 0, "true_div": 1, "pow": 1}[name]
+        if constant_value(node.inputs[1]) == neutral:
+            return _as_output(node.inputs[0], out)
+    if name == "identity":
+        return [node.inputs[0]]
+    return None
+
+
+def _as_output(var, out):
+    kept = same_type(var, out)
+    return None if kept is None else [kept]
+
+
+@rewrite(CANONICALIZE, "double_negation", tracks=(Elemwise,))
+def double_negation(node):
+    # neg(neg(x)) -> x
+    if scalar_of(node) == "neg":
+        inner = node.inputs[0].owner
+        if inner is not None and scalar_of(inner) == "neg":
+            return [inner.inputs[0]]
+    return None
+
+
+@rewrite(CANONICALIZE, "sub_of_neg", tracks=(Elemwise,))
+def sub_of_neg(node):
+    # x + neg(y) -> x - y;  x - neg(y) -> x + y
+    name = scalar_of(node)
+    if name not in ("add", "sub"):
+        return None
+    x, y = node.inputs
+    if y.owner is None or scalar_of(y.owner) != "neg":
+        if name == "add" and x.owner is not None and scalar_of(x.owner) == "neg":
+            return [ew.sub(y, x.owner.inputs[0])]
+        return None
+    inner = y.owner.inputs[0]
+    return [ew.sub(x, inner) if name == "add" else ew.add(x, inner)]
+
+
+@rewrite(CANONICALIZE, "merge_casts", tracks=(Elemwise,))
+def merge_casts(node):
+    # cast(cast(x, wider), narrower) -> cast(x, narrower) when the first cast was exact
+    if not isinstance(node.op.scalar, ew.Cast):
+        return None
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(getattr(inner.op, "scalar", None), ew.Cast):
+        return None
+    x = inner.inputs[0]
+    if np.can_cast(x.dtype, inner.outputs[0].dtype, "safe"):
+        return [ew.cast(x, node.outputs[0].dtype)]
+    return None
+
+
+@rewrite(CANONICALIZE, "merge_dimshuffles", tracks=(DimShuffle,))
+def merge_dimshuffles(node):
+    # dimshuffle(dimshuffle(x, p), q) -> dimshuffle(x, p[q]);  identity pattern -> x
+    op = node.op
+    if op.pattern == tuple(range(op.input_ndim)):
+        return [node.inputs[0]]
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, DimShuffle):
+        return None
+    composed = [("x" if p == "x" else inner.op.pattern[p]) for p in op.pattern]
+    x = inner.inputs[0]
+    kept = {p for p in composed if p != "x"}
+    if any(i not in kept and x.type.shape[i] != 1 for i in range(x.ndim)):
+        return None
+    return [shape_ops.dimshuffle(x, composed)]
+
+
+@rewrite(CANONICALIZE, "merge_reshapes", tracks=(Reshape,))
+def merge_reshapes(node):
+    # reshape(reshape(x, s1), s2) -> reshape(x, s2);  reshape to the same static shape -> x
+    x, shape = node.inputs
+    if x.owner is not None and isinstance(x.owner.op, Reshape):
+        return [Reshape(node.op.ndim)(x.owner.inputs[0], shape)]
+    if None not in x.type.shape and x.type.shape == node.outputs[0].type.shape:
+        return [x]
+    return None
+
+
+@rewrite(CANONICALIZE, "shape_of_index", tracks=(subtensor.Subtensor,))
+def shape_of_index(node):
+    # shape(x)[i] -> shape_i(x)
+    source = node.inputs[0]
+    spec = node.op.spec
+    if (source.owner is not None and isinstance(source.owner.op, Shape)
+            and len(spec) == 1 and spec[0][0] == "int" and isinstance(spec[0][1], int)):
+        x = source.owner.inputs[0]
+        return [ShapeI(spec[0][1] % x.ndim)(x)]
+    return None
+
+
+@rewrite(CANONICALIZE, "useless_sum_to_shape", tracks=(SumToShapeOf,))
+def useless_sum_to_shape(node):
+    # sum_to_shape_of(g, x) -> g  when g's static shape equals x's
+    g, like = node.inputs
+    if None not in g.type.shape and g.type.shape == like.type.shape:
+        return [g]
+    if _same_shape_source(g, like):
+        return [g]
+    return None
+
+
+def _same_shape_source(g, like):
+    """True if ``g`` is an elementwise function of ``like`` and of length-1 tensors only,
+    so that it has ``like``'s run-time shape."""
+    var = g
+    while var is not like:
+        node = var.owner
+        if node is None or not isinstance(node.op, Elemwise):
+            return False
+        big = [v for v in node.inputs if not all(s == 1 for s in v.type.shape)]
+        if len(big) != 1:
+            return False
+        var = big[0]
+    return True
