@@ -38,6 +38,9 @@ class GradientShaper(Op):
     def perform(self, node, inputs):
         return [inputs[0]]
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, output_grads):
         (x,), (gz,) = inputs, output_grads
         if self.kind == "zero":
@@ -134,7 +137,11 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             raise GraphcTypeError(f"grad: the cost has dtype {cost.dtype}; an integer or "
                                   "boolean cost has no gradient")
         if not seeds:
-            cost = _stabilize(cost, wrt_list + list(consider_constant or ()))
+            # Keep intact what the walk must find again: wrt, consider_constant, and
+            # the gradient shapers (identities forward, which a rewrite may drop).
+            shapers = [out for node in toposort([cost]) if isinstance(node.op, GradientShaper)
+                       for out in node.outputs]
+            cost = _stabilize(cost, wrt_list + list(consider_constant or ()) + shapers)
         seeds[cost] = ew.ones_like(cost)
     elif not seeds:
         raise GraphcValueError("grad: give a cost or known_grads")

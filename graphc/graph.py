@@ -10,7 +10,6 @@ This module knows nothing about arithmetic: ``graphc.tensor`` gives variables
 their Python operators (``x + y``) when it is imported, as JAX attaches array
 methods to its abstract values.
 """
-import contextlib
 import itertools
 import os
 import sys
@@ -254,16 +253,31 @@ class SharedVariable(Variable):
 _rewrite_stack = []
 
 
-@contextlib.contextmanager
-def rewrite_context(name, nodes):
+class rewrite_context:
     """Mark nodes built inside as made by rewrite ``name`` from ``nodes``.
 
     With ``name=None`` the nodes are rebuilds of ``nodes[0]`` and keep its trail.
+    ``nodes`` may be a callable returning them, evaluated only if a node is built;
+    ``name`` may be changed inside the block (one scope serves several attempts).
     """
-    _rewrite_stack.append((name, tuple(nodes)))
-    try:
-        yield
-    finally:
+
+    __slots__ = ("name", "_nodes")
+
+    def __init__(self, name, nodes):
+        self.name = name
+        self._nodes = nodes
+
+    @property
+    def nodes(self):
+        if callable(self._nodes):
+            self._nodes = tuple(self._nodes())
+        return tuple(self._nodes)
+
+    def __enter__(self):
+        _rewrite_stack.append(self)
+        return self
+
+    def __exit__(self, *exc_info):
         _rewrite_stack.pop()
 
 
@@ -300,7 +314,8 @@ class Node:
         self.inputs = tuple(inputs)
         self.outputs = tuple(Variable(t, owner=self, index=i) for i, t in enumerate(output_types))
         if _rewrite_stack:
-            name, sources = _rewrite_stack[-1]
+            scope = _rewrite_stack[-1]
+            name, sources = scope.name, scope.nodes
             if name is None:
                 # A node rebuilt because its inputs changed keeps its history.
                 self.trail = sources[0].trail
@@ -317,6 +332,21 @@ class Node:
 
     def __repr__(self):
         return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+
+def rewrite_history(node):
+    """Names of the rewrites that made ``node``, newest first, through its sources."""
+    names, stack, seen = [], [node], set()
+    while stack:
+        current = stack.pop()
+        if current in seen or current.trail is None:
+            continue
+        seen.add(current)
+        name, sources = current.trail
+        if name not in names:
+            names.append(name)
+        stack.extend(reversed(sources))
+    return names
 
 
 class Op:

@@ -47,6 +47,10 @@ class Dot(Op):
         return [np.asarray(_run_product("dot", np.dot, x.astype(dtype, copy=False),
                                         y.astype(dtype, copy=False)), dtype=dtype)]
 
+    def infer_shape(self, node, input_shapes):
+        x_shape, y_shape = input_shapes
+        return [tuple(x_shape[:-1]) + tuple(y_shape[1:])]
+
     def grad(self, inputs, outputs, output_grads):
         (x, y), (gz,) = inputs, output_grads
         if x.ndim == 1 and y.ndim == 1:
@@ -201,6 +205,10 @@ class Gemm(Op):
         shape = ew.broadcast_static([z.type.shape, dot_type.shape], "gemm")
         dtype = np.result_type(z.dtype, dot_type.dtype).name
         return Node(self, [z, x, y], [TensorType(dtype, shape)])
+
+    def infer_shape(self, node, input_shapes):
+        z_shape, x_shape, y_shape = input_shapes
+        return [shape_ops.broadcast_shapes_symbolic([z_shape, (x_shape[0], y_shape[1])])]
 
     def perform(self, node, inputs):
         z, x, y = inputs

@@ -47,6 +47,9 @@ class Softmax(Op):
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
         return [(e / np.sum(e, axis=self.axis, keepdims=True)).astype(x.dtype)]
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, output_grads):
         (sm,), (gz,) = outputs, output_grads
         inner = reduction.sum(ew.mul(gz, sm), axis=self.axis, keepdims=True)
@@ -70,6 +73,9 @@ class LogSoftmax(Op):
         if x.shape[self.axis] == 0:
             return [x.copy()]
         return [_np_log_softmax(x, self.axis).astype(x.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
 
     def grad(self, inputs, outputs, output_grads):
         (x,), (z,), (gz,) = inputs, outputs, output_grads
@@ -130,6 +136,9 @@ class SoftmaxCrossentropy(Op):
         logp = _np_log_softmax(x, 1)
         return [(-logp[np.arange(x.shape[0]), y]).astype(x.dtype)]
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0][:1]]
+
     def grad(self, inputs, outputs, output_grads):
         (x, y), (gz,) = inputs, output_grads
         return [SoftmaxCrossentropyGrad()(gz, x, y), None]
@@ -140,6 +149,9 @@ class SoftmaxCrossentropyGrad(Op):
 
     def make_node(self, gz, x, y):
         return Node(self, [gz, x, y], [x.type])
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
 
     def perform(self, node, inputs):
         gz, x, y = inputs

@@ -93,6 +93,10 @@ class Reduce(Op):
                                                and self.kind in ("sum", "prod") else {}))
         return [np.asarray(result, dtype=dtype)]
 
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(d for i, d in enumerate(shape) if i not in self.axis)]
+
     def grad(self, inputs, outputs, output_grads):
         (x,), (z,), (gz,) = inputs, outputs, output_grads
         if np.dtype(x.dtype).kind != "f" or gz is None:
@@ -261,29 +265,36 @@ def argmin(x, axis=None, keepdims=False):
 
 # ---------------------------------------------------------- gradient helper
 class SumToShapeOf(Op):
-    """Sum ``g`` over the axes where ``like`` has length 1 and ``g`` does not.
+    """Sum ``g`` over the axes where the target ``shape`` has length 1 and ``g`` does not.
 
     Gradients of broadcasting ops need it when a static shape does not tell
-    whether an input was broadcast; it is a no-op when shapes agree.
+    whether an input was broadcast; it is a no-op when shapes agree. The target
+    shape comes as int64 scalars, so the broadcast input itself need not be kept.
     """
 
-    def make_node(self, g, like):
-        if g.ndim != like.ndim:
+    def make_node(self, g, *shape):
+        if g.ndim != len(shape):
             raise GraphcTypeError("SumToShapeOf: ndims differ")
-        return Node(self, [g, like], [TensorType(g.dtype, like.type.shape)])
+        static = [shape_ops.static_value(d) for d in shape]
+        return Node(self, [g] + list(shape), [TensorType(g.dtype, static)])
 
     def perform(self, node, inputs):
-        g, like = inputs
-        axes = tuple(i for i, (a, b) in enumerate(zip(g.shape, like.shape)) if b == 1 and a != 1)
+        g, *shape = inputs
+        shape = tuple(int(d) for d in shape)
+        axes = tuple(i for i, (a, b) in enumerate(zip(g.shape, shape)) if b == 1 and a != 1)
         if axes:
             g = np.sum(g, axis=axes, keepdims=True)
-        if g.shape != like.shape:
-            raise ShapeError(f"gradient of shape {g.shape} does not fit {like.shape}")
+        if g.shape != shape:
+            raise ShapeError(f"gradient of shape {g.shape} does not fit {shape}")
         return [g]
 
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[1:])]
+
     def grad(self, inputs, outputs, output_grads):
-        g, like = inputs
-        return [shape_ops.alloc(output_grads[0], *shape_ops.shape_list(g)), None]
+        g = inputs[0]
+        return [shape_ops.alloc(output_grads[0], *shape_ops.shape_list(g))] + \
+            [None] * (len(inputs) - 1)
 
 
 def sum_to_shape_of(g, x):
@@ -300,5 +311,5 @@ def sum_to_shape_of(g, x):
     if axes:
         g = sum(g, axis=axes, keepdims=True)
     if unknown:
-        g = SumToShapeOf()(g, x)
+        g = SumToShapeOf()(g, *shape_ops.shape_list(x))
     return g

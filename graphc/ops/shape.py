@@ -130,19 +130,24 @@ def shape_list(x):
 
 
 def broadcast_shapes_symbolic(shapes):
-    """Symbolic broadcast of several shapes of equal length (for infer_shape)."""
+    """Symbolic broadcast of several shapes of equal length (for infer_shape).
+
+    An entry is ``None`` where it cannot be written exactly without a run-time
+    choice (two unknown lengths, either of which may be 1).
+    """
     result = []
     for dims in zip(*shapes):
         known = [static_value(d) for d in dims]
         big = [k for k in known if k is not None and k != 1]
+        unknown = [d for d, k in zip(dims, known) if k is None]
         if big:
             result.append(basic.constant(big[0], "int64"))
+        elif not unknown:
+            result.append(basic.constant(1, "int64"))
+        elif len(unknown) == 1:
+            result.append(unknown[0])
         else:
-            unknown = [d for d, k in zip(dims, known) if k is None]
-            value = unknown[0] if unknown else basic.constant(1, "int64")
-            for d in unknown[1:]:
-                value = ew.maximum(value, d)
-            result.append(value)
+            result.append(None)
     return tuple(result)
 
 
@@ -234,7 +239,10 @@ class Reshape(Op):
         return [reshape(output_grads[0], shape_list(x)), None]
 
     def infer_shape(self, node, input_shapes):
-        return [tuple(shape_list(node.outputs[0]))]
+        shape = node.inputs[1]
+        if shape.owner is None or not isinstance(shape.owner.op, MakeVector):
+            return [(None,) * self.ndim]
+        return [tuple(None if static_value(d) == -1 else d for d in shape.owner.inputs)]
 
 
 def reshape(x, shape, ndim=None):

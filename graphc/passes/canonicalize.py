@@ -180,27 +180,56 @@ def shape_of_index(node):
     return None
 
 
+# ------------------------------------------------------------- shapes
+def inferred_dim(dim):
+    """One step of shape inference: ``shape_i(f(x))`` as f's infer_shape gives it, or None."""
+    node = dim.owner
+    if node is None or not isinstance(node.op, ShapeI):
+        return None
+    (var,) = node.inputs
+    owner = var.owner
+    if owner is None or not hasattr(owner.op, "infer_shape"):
+        return None
+    input_shapes = [tuple(shape_ops.shape_list(v)) for v in owner.inputs]
+    inferred = owner.op.infer_shape(owner, input_shapes)[var.index][node.op.axis]
+    if inferred is None or _same_dim(inferred, dim):
+        return None
+    return ew.cast(inferred, "int64")
+
+
+def canonical_dim(dim, limit=64):
+    """``dim`` followed through shape inference as far as it goes."""
+    for _ in range(limit):
+        step = inferred_dim(dim)
+        if step is None:
+            return dim
+        dim = step
+    return dim
+
+
+def _same_dim(a, b):
+    if a is b:
+        return True
+    va, vb = constant_value(a), constant_value(b)
+    if va is not None or vb is not None:
+        return va == vb
+    na, nb = a.owner, b.owner
+    return (na is not None and nb is not None and isinstance(na.op, ShapeI)
+            and na.op == nb.op and na.inputs[0] is nb.inputs[0])
+
+
+@rewrite(CANONICALIZE, "shape_inference", tracks=(ShapeI,))
+def shape_inference(node):
+    # shape_i(exp(x)) -> shape_i(x);  shape_i(dot(x, y), 0) -> shape_i(x, 0)
+    step = inferred_dim(node.outputs[0])
+    return None if step is None else [step]
+
+
 @rewrite(CANONICALIZE, "useless_sum_to_shape", tracks=(SumToShapeOf,))
 def useless_sum_to_shape(node):
-    # sum_to_shape_of(g, x) -> g  when g's static shape equals x's
-    g, like = node.inputs
-    if None not in g.type.shape and g.type.shape == like.type.shape:
-        return [g]
-    if _same_shape_source(g, like):
+    # sum_to_shape_of(g, shape) -> g  when g's shape is provably that shape
+    g, *target = node.inputs
+    own = shape_ops.shape_list(g)
+    if all(_same_dim(canonical_dim(a), canonical_dim(b)) for a, b in zip(own, target)):
         return [g]
     return None
-
-
-def _same_shape_source(g, like):
-    """True if ``g`` is an elementwise function of ``like`` and of length-1 tensors only,
-    so that it has ``like``'s run-time shape."""
-    var = g
-    while var is not like:
-        node = var.owner
-        if node is None or not isinstance(node.op, Elemwise):
-            return False
-        big = [v for v in node.inputs if not all(s == 1 for s in v.type.shape)]
-        if len(big) != 1:
-            return False
-        var = big[0]
-    return True

@@ -60,6 +60,7 @@ class _Walker:
 
     def __init__(self, index, max_depth=20):
         self.index = index
+        self.per_class = {}
         self.memo = {}
         self.done = set()
         self.changed = False
@@ -96,18 +97,36 @@ class _Walker:
             if old is not new:
                 self.memo[old] = new
 
+    def _rewrites_for(self, op_class):
+        rewrites = self.per_class.get(op_class)
+        if rewrites is None:
+            rewrites = self.index.get(op_class, []) + self.index.get(None, [])
+            self.per_class[op_class] = rewrites
+        return rewrites
+
     def _offer(self, node):
-        for rw in self.index.get(type(node.op), []) + self.index.get(None, []):
-            with rewrite_context(rw.name, [node]):
+        with rewrite_context(None, lambda: matched_region(node)) as scope:
+            for rw in self._rewrites_for(type(node.op)):
+                scope.name = rw.name
                 replacement = rw(node)
-            if replacement is None:
-                continue
-            replacement = list(replacement)
-            _check_replacement(rw, node, replacement)
-            if all(a is b for a, b in zip(replacement, node.outputs)):
-                continue
-            return replacement
+                if replacement is None:
+                    continue
+                replacement = list(replacement)
+                _check_replacement(rw, node, replacement)
+                if all(a is b for a, b in zip(replacement, node.outputs)):
+                    continue
+                return replacement
         return None
+
+
+def matched_region(node, depth=2):
+    """``node`` and the nodes up to ``depth`` levels below it: what a rewrite may have
+    matched, recorded as the sources of the nodes it builds."""
+    region, level = [node], [node]
+    for _ in range(depth):
+        level = [v.owner for n in level for v in n.inputs if v.owner is not None]
+        region += [n for n in level if n not in region]
+    return region
 
 
 def _new_nodes(outputs, done):

@@ -6,7 +6,7 @@ it is not itself a graph output (otherwise its value would be computed twice).
 Broadcasting composes, so the fused node broadcasts its inputs exactly as the
 chain did.
 """
-from graphc.graph import Constant, FunctionGraph, rewrite_context, toposort
+from graphc.graph import Constant, FunctionGraph, rewrite_context
 from graphc.ops.elemwise import Composite, Elemwise
 
 # A scalar constant input this small is written into the program itself.
@@ -47,10 +47,13 @@ def find_groups(fgraph):
     return groups
 
 
-def build_composite(root, members, final):
-    """The fused Elemwise output replacing ``root``; ``final`` maps old to new variables."""
-    member_set = set(members)
-    order = [n for n in toposort([root.outputs[0]]) if n in member_set]
+def build_composite(members, position, final):
+    """The fused Elemwise output replacing the group's root.
+
+    ``position`` gives each node's place in the graph's order; ``final`` maps old
+    variables to their replacements.
+    """
+    order = sorted(members, key=position.__getitem__)
     external, refs, steps = [], {}, []
     for node in order:
         args = []
@@ -76,14 +79,16 @@ def fuse(fgraph):
         return fgraph
     absorbed = {n for members in groups.values() for n in members}
     memo = {}
+    order = fgraph.toposort()
+    position = {node: i for i, node in enumerate(order)}
 
     def final(var):
         return memo.get(var, var)
 
-    for node in fgraph.toposort():
+    for node in order:
         if node in groups:
             with rewrite_context("fusion", groups[node]):
-                memo[node.outputs[0]] = build_composite(node, groups[node], final)
+                memo[node.outputs[0]] = build_composite(groups[node], position, final)
         elif node not in absorbed:
             inputs = [final(v) for v in node.inputs]
             if any(a is not b for a, b in zip(inputs, node.inputs)):
