@@ -14,6 +14,8 @@ from graphc.compile import In, Function, function, shared
 from graphc.graph import FunctionGraph, Variable
 from graphc import gradient
 from graphc.gradient import grad, hessian, jacobian, Lop, Rop, verify_grad
+from graphc import printing
+from graphc.printing import debugprint
 
 # T.grad is graphc.grad (tensor sits below gradient, so the link is made here).
 tensor.grad, tensor.jacobian, tensor.hessian = grad, jacobian, hessian
@@ -23,4 +25,4 @@ __version__ = "0.1.0"
 
 __all__ = ["config", "GraphcError", "GradientError", "tensor", "function", "shared",
            "In", "Function", "FunctionGraph", "Variable", "gradient", "grad", "hessian",
-           "jacobian", "Lop", "Rop", "verify_grad"]
+           "jacobian", "Lop", "Rop", "verify_grad", "printing", "debugprint"]

@@ -1,0 +1,17 @@
+"""Looking at graphs: text dumps, SVG drawings, an HTML page, and profile reports.
+
+- :func:`debugprint`: the graph as indented text, in Theano's format.
+- :func:`pydotprint`: a standalone SVG drawn without the Graphviz binary.
+- :func:`to_html`: one self-contained page with the graph before and after the
+  rewrites side by side; click a node for its op, type, creation site and trail.
+- :func:`profile_summary`: the report behind ``f.profile.summary()``.
+
+``python -m graphc.printing FILE.pkl [--svg OUT] [--html OUT]`` dumps a pickled
+compiled function.
+"""
+from graphc.printing.text import char_from_number, debugprint
+from graphc.printing.svg import pydotprint
+from graphc.printing.html import to_html
+from graphc.printing.profiling import profile_summary
+
+__all__ = ["debugprint", "pydotprint", "to_html", "profile_summary", "char_from_number"]
