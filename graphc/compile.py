@@ -182,6 +182,10 @@ class Function:
         self.unoptimized = fgraph
         self.fgraph = passes.optimize(fgraph, spec["optimizer"], spec["excluding"],
                                       spec["including"])
+        for old, new in zip(fgraph.outputs, self.fgraph.outputs):
+            # Rewrites build new output variables: keep the user's names for dumps.
+            if new is not old and new.owner is not None and new.name is None:
+                new.name = old.name
         self.backend = backends.get(spec["backend"])
         self.profile = Profile(self.fgraph) if spec["profile"] else None
         self._run = self.backend.compile(self.fgraph, profile=self.profile)
