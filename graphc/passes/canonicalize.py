@@ -192,7 +192,7 @@ def inferred_dim(dim):
         return None
     input_shapes = [tuple(shape_ops.shape_list(v)) for v in owner.inputs]
     inferred = owner.op.infer_shape(owner, input_shapes)[var.index][node.op.axis]
-    if inferred is None or _same_dim(inferred, dim):
+    if inferred is None or same_dim(inferred, dim):
         return None
     return ew.cast(inferred, "int64")
 
@@ -207,7 +207,8 @@ def canonical_dim(dim, limit=64):
     return dim
 
 
-def _same_dim(a, b):
+def same_dim(a, b):
+    """True if two int64 scalars are provably the same length."""
     if a is b:
         return True
     va, vb = constant_value(a), constant_value(b)
@@ -230,6 +231,6 @@ def useless_sum_to_shape(node):
     # sum_to_shape_of(g, shape) -> g  when g's shape is provably that shape
     g, *target = node.inputs
     own = shape_ops.shape_list(g)
-    if all(_same_dim(canonical_dim(a), canonical_dim(b)) for a, b in zip(own, target)):
+    if all(same_dim(canonical_dim(a), canonical_dim(b)) for a, b in zip(own, target)):
         return [g]
     return None

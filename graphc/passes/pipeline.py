@@ -10,7 +10,7 @@ from graphc.config import config
 from graphc.errors import GraphcValueError
 from graphc.graph import FunctionGraph, clone_replace
 from graphc.passes.canonicalize import (CANONICALIZE, CONSTANT_FOLDING, double_negation,
-                                        neutral_element)
+                                        neutral_element, shape_inference)
 from graphc.passes.engine import apply_local
 from graphc.passes.fusion import fuse
 from graphc.passes.inplace import inplace
@@ -20,7 +20,8 @@ from graphc.passes.stabilize import STABILIZE
 
 # The local passes: name -> the rewrites they apply together. Constant folding
 # runs inside each, so a rewrite's new constants fold at once.
-_CLEANUP = [r for r in CANONICALIZE if r.fn in (double_negation, neutral_element)]
+_CLEANUP = [r for r in CANONICALIZE
+            if r.fn in (double_negation, neutral_element, shape_inference)]
 LOCAL_PASSES = {
     "constant_folding": CONSTANT_FOLDING,
     "canonicalize": CONSTANT_FOLDING + CANONICALIZE,

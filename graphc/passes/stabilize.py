@@ -13,7 +13,7 @@ from graphc.ops.nnet import LogSoftmax, Softmax
 from graphc.ops.reduction import Reduce
 from graphc.ops.shape import ARange, DimShuffle, ShapeI
 from graphc.ops.subtensor import Subtensor
-from graphc.passes.canonicalize import same_type, scalar_of
+from graphc.passes.canonicalize import canonical_dim, same_dim, same_type, scalar_of
 from graphc.passes.engine import constant_value, rewrite
 
 STABILIZE = []
@@ -186,21 +186,38 @@ def logsumexp(node):
     return _typed(result, node)
 
 
-@rewrite(STABILIZE, "softmax_crossentropy", tracks=(Subtensor,), tags=("stability",))
-def softmax_crossentropy(node):
-    # log_softmax(x)[arange(n), y] -> -crossentropy_softmax(x, y)
+def _picked_rows(node, source_op):
+    """``(x, labels)`` if ``node`` is ``source_op(x)[arange(n), labels]`` row by row."""
     if node.op.spec != (("array",), ("array",)):
         return None
-    logp, rows, labels = node.inputs
-    source = logp.owner
-    if source is None or not isinstance(source.op, LogSoftmax) or logp.ndim != 2:
+    picked, rows, labels = node.inputs
+    source = picked.owner
+    if source is None or not isinstance(source.op, source_op) or picked.ndim != 2:
         return None
     if source.op.axis != 1 or labels.ndim != 1 or labels.dtype[0] not in "iu":
         return None
     x = source.inputs[0]
-    if not _is_row_range(rows, x, labels):
+    return (x, labels) if _is_row_range(rows, x, labels) else None
+
+
+@rewrite(STABILIZE, "softmax_crossentropy", tracks=(Subtensor,), tags=("stability",))
+def softmax_crossentropy(node):
+    # log_softmax(x)[arange(n), y] -> -crossentropy_softmax(x, y)
+    # softmax(x)[arange(n), y]     -> exp(-crossentropy_softmax(x, y))
+    for source_op, finish in ((LogSoftmax, ew.neg), (Softmax, lambda v: ew.exp(ew.neg(v)))):
+        match = _picked_rows(node, source_op)
+        if match is not None:
+            return _typed(finish(nnet.SoftmaxCrossentropy()(*match)), node)
+    return None
+
+
+@rewrite(STABILIZE, "log_exp", tracks=(Elemwise,), tags=("stability",))
+def log_exp(node):
+    # log(exp(x)) -> x
+    if scalar_of(node) != "log":
         return None
-    return _typed(ew.neg(nnet.SoftmaxCrossentropy()(x, labels)), node)
+    args = inputs_of(node.inputs[0], "exp")
+    return None if args is None else _typed(args[0], node)
 
 
 def _is_row_range(rows, x, labels):
@@ -211,12 +228,6 @@ def _is_row_range(rows, x, labels):
     start, stop, step = node.inputs
     if constant_value(start) != 0 or constant_value(step) != 1:
         return False
-    if stop.owner is not None and isinstance(stop.owner.op, ShapeI) and stop.owner.op.axis == 0:
-        return stop.owner.inputs[0] in (x, labels) or _softmax_of(stop.owner.inputs[0], x)
-    n = constant_value(stop)
-    return n is not None and n in (x.type.shape[0], labels.type.shape[0])
-
-
-def _softmax_of(var, x):
-    node = var.owner
-    return node is not None and isinstance(node.op, (Softmax, LogSoftmax)) and node.inputs[0] is x
+    n = canonical_dim(stop)
+    return any(same_dim(n, canonical_dim(rows_of)) for rows_of in
+               (ShapeI(0)(x), ShapeI(0)(labels)))
