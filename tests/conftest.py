@@ -12,6 +12,10 @@ import pytest
 
 import graphc
 
+# The suite checks the graph's well-formedness after every rewrite pass
+# (as GRAPHC_FLAGS=check_passes=1 does).
+graphc.config.check_passes = True
+
 BACKENDS = ["python"]
 if importlib.util.find_spec("numba") is not None and os.path.exists(
         os.path.join(os.path.dirname(graphc.__file__), "backends", "numba", "__init__.py")):
