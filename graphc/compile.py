@@ -323,6 +323,34 @@ def _check_updates(updates):
     return result
 
 
+def _default_updates(exprs, updates, replace, excluded):
+    """``(shared, shared.default_update)`` pairs for the shared variables that
+    ``exprs`` read, that have a default update and no explicit one.
+
+    A default update may itself read shared variables with default updates
+    (Theano's random streams chain this way), so the walk repeats on the
+    expressions it adds.
+    """
+    updated = {target for target, _ in updates}
+    added = []
+    frontier = list(exprs)
+    while frontier:
+        found = []
+        for var in graph_inputs(frontier):
+            if (not isinstance(var, SharedVariable) or var.default_update is None
+                    or var in updated or var in excluded):
+                continue
+            updated.add(var)
+            expr = var.default_update
+            if replace:
+                expr = clone_replace([basic.as_variable(expr)], replace)[0]
+            found.append((var, expr))
+        checked = _check_updates(found)
+        added += checked
+        frontier = [expr for _, expr in checked]
+    return added
+
+
 def _check_graph(inputs, outputs, on_unused_input):
     input_vars = [i.variable for i in inputs]
     known = set(input_vars)
@@ -351,7 +379,8 @@ def _check_graph(inputs, outputs, on_unused_input):
 
 def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
              optimizer="fast_run", excluding=(), including=(), name=None,
-             on_unused_input="raise", allow_input_downcast=None, profile=False, mode=None):
+             on_unused_input="raise", allow_input_downcast=None, profile=False, mode=None,
+             no_default_updates=False):
     """Compile a callable computing ``outputs`` (and ``updates``) from ``inputs``.
 
     Parameters
@@ -374,6 +403,11 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
         argument is cast; False: only safe casts.
     profile : bool
         Record per-node timings in ``f.profile``.
+    no_default_updates : bool or list of SharedVariable
+        By default, every shared variable the graph reads that has a
+        ``default_update`` expression and no update in ``updates`` is updated
+        with it (as in Theano). True turns this off; a list turns it off for
+        the variables listed.
 
     Examples
     --------
@@ -411,6 +445,11 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
         exprs = clone_replace(exprs, replace)
     outputs, new_updates = exprs[:len(outputs)], exprs[len(outputs):]
     updates = [(target, expr) for (target, _), expr in zip(updates, new_updates)]
+    if no_default_updates is not True:
+        excluded = set(no_default_updates or ())
+        defaults = _default_updates(exprs, updates, replace, excluded)
+        updates += defaults
+        exprs = exprs + [expr for _, expr in defaults]
     _check_graph(inputs, exprs, on_unused_input)
     spec = {
         "inputs": inputs, "outputs": outputs, "updates": updates, "name": name,

@@ -137,11 +137,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             raise GraphcTypeError(f"grad: the cost has dtype {cost.dtype}; an integer or "
                                   "boolean cost has no gradient")
         if not seeds:
-            # Keep intact what the walk must find again: wrt, consider_constant, and
-            # the gradient shapers (identities forward, which a rewrite may drop).
-            shapers = [out for node in toposort([cost]) if isinstance(node.op, GradientShaper)
-                       for out in node.outputs]
-            cost = _stabilize(cost, wrt_list + list(consider_constant or ()) + shapers)
+            # Keep intact what the walk must find again: wrt and consider_constant.
+            cost = _stabilize(cost, wrt_list + list(consider_constant or ()))
         seeds[cost] = ew.ones_like(cost)
     elif not seeds:
         raise GraphcValueError("grad: give a cost or known_grads")

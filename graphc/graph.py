@@ -192,11 +192,15 @@ class SharedVariable(Variable):
     fixed; its shape may change with :meth:`set_value`.
     """
 
-    __slots__ = ("_value",)
+    # ``default_update``: an expression ``function()`` uses as this variable's
+    # update when the caller gives none (Theano's attribute; Lasagne's batch
+    # normalization keeps its running averages this way).
+    __slots__ = ("_value", "default_update")
 
     def __init__(self, type, value, name=None):
         super().__init__(type, name=name)
         self._value = value
+        self.default_update = None
 
     def get_value(self, borrow=False):
         """The current value; a copy unless ``borrow=True``."""
@@ -237,16 +241,66 @@ class SharedVariable(Variable):
         # A shared variable is a unique storage cell: cloning a graph keeps it.
         return self
 
+    def alias(self, name=None):
+        """A new shared variable over this one's storage (Theano's
+        ``clone(shared, share_inputs=False)``).
+
+        Updating either updates both; the alias carries its own
+        ``default_update``, so graphs that read only the original never pick it
+        up (Lasagne's batch normalization updates its running averages so).
+
+        Examples
+        --------
+        >>> import graphc
+        >>> v = graphc.shared(1.0)
+        >>> a = v.alias()
+        >>> a.set_value(2.0)
+        >>> float(v.get_value())
+        2.0
+        """
+        return _SharedAlias(self, name=name)
+
     def __getstate__(self):
-        return {"type": self.type, "name": self.name, "value": self._value}
+        return {"type": self.type, "name": self.name, "value": self._value,
+                "default_update": self.default_update}
 
     def __setstate__(self, state):
         self.type = state["type"]
         self.name = state["name"]
         self._value = state["value"]
+        self.default_update = state.get("default_update")
         self.owner = None
         self.index = 0
         self.uid = next(_ids)
+
+
+class _SharedAlias(SharedVariable):
+    """A shared variable whose storage is another's (see :meth:`SharedVariable.alias`)."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, target, name=None):
+        Variable.__init__(self, target.type, name=name)
+        self.target = target
+        self.default_update = None
+
+    # Reads and writes of the storage go to the target (this overrides the slot).
+    @property
+    def _value(self):
+        return self.target._value
+
+    @_value.setter
+    def _value(self, value):
+        self.target._value = value
+
+    def __getstate__(self):
+        return {"target": self.target, "name": self.name,
+                "default_update": self.default_update}
+
+    def __setstate__(self, state):
+        Variable.__init__(self, state["target"].type, name=state["name"])
+        self.target = state["target"]
+        self.default_update = state["default_update"]
 
 
 # ------------------------------------------------------------------------- nodes

@@ -13,7 +13,7 @@ import numpy as np
 
 from graphc.config import config
 from graphc.errors import GraphcTypeError, ShapeError
-from graphc.graph import Node, Op, TensorType
+from graphc.graph import Node, Op, TensorType, user_site
 from graphc.ops import basic
 from graphc.ops import reduction
 from graphc.ops import shape as shape_ops
@@ -89,7 +89,9 @@ class Scalar:
     def compute(self, inputs, out_dtype):
         if self.cast_inputs and np.dtype(out_dtype).kind == "f":
             inputs = [np.asarray(x, dtype=out_dtype) for x in inputs]
-        return np.asarray(self.impl(*inputs)).astype(out_dtype, copy=False)
+        # IEEE: NaN and Inf results are values, not warnings (x * 0 with x = inf).
+        with np.errstate(all="ignore"):
+            return np.asarray(self.impl(*inputs)).astype(out_dtype, copy=False)
 
 
 class Cast(Scalar):
@@ -459,11 +461,42 @@ def align(inputs):
             for x in inputs]
 
 
+def _weak_float_meets_integers(operands, inputs):
+    """True if a Python float meets only integer/boolean tensors (it then gives floatX)."""
+    if not any(isinstance(v, float) and basic.is_weak(v) for v in operands):
+        return False
+    return not any(np.dtype(x.dtype).kind in "fc"
+                   for v, x in zip(operands, inputs) if not basic.is_weak(v))
+
+
 def apply(name, *operands):
     """Build the elementwise op ``name`` over operands (variables or numbers)."""
     scalar = SCALARS[name]
-    inputs = align(basic.as_operands(*operands))
+    inputs = basic.as_operands(*operands)
+    if scalar.dtype_rule in (upcast, to_float, branches) and \
+            _weak_float_meets_integers(operands, inputs):
+        # ``T.ivector() * 1.5`` is floatX (API.md), not NumPy's float64 of int32 and
+        # float32: the integer operands compute in floatX. A switch keeps its condition.
+        skip = 1 if name == "switch" else 0
+        inputs = inputs[:skip] + [x if np.dtype(x.dtype).kind == "f" else cast(x, config.floatX)
+                                  for x in inputs[skip:]]
+    _check_broadcast(name, inputs)
+    inputs = align(inputs)
     return Elemwise(scalar)(*inputs)
+
+
+def _check_broadcast(name, inputs):
+    """A build-time ShapeError naming the user's shapes (before left padding)."""
+    ndim = max(x.ndim for x in inputs)
+    padded = [(1,) * (ndim - x.ndim) + x.type.shape for x in inputs]
+    try:
+        broadcast_static(padded, name)
+    except ShapeError as error:
+        listing = " and ".join(str(tuple("?" if d is None else d for d in x.type.shape))
+                               for x in inputs)
+        reason = str(error).rsplit("(", 1)[-1]
+        raise ShapeError(f"{name}: shapes {listing} cannot be broadcast ({reason} "
+                         f"[building {name} at {user_site()}]") from None
 
 
 def _builder(name):
@@ -533,7 +566,8 @@ identity = _builder("identity")
 def cast(x, dtype):
     """``x`` converted to ``dtype`` (a no-op if it already has it)."""
     x = basic.as_variable(x)
-    dtype = np.dtype(dtype).name
+    # Theano accepts the string "floatX" for config.floatX.
+    dtype = np.dtype(config.floatX if dtype == "floatX" else dtype).name
     if x.dtype == dtype:
         return x
     return Elemwise(Cast(dtype))(x)

@@ -255,9 +255,14 @@ def reshape(x, shape, ndim=None):
     return Reshape(ndim)(x, vector)
 
 
-def flatten(x, ndim=1):
-    """Keep the first ``ndim - 1`` axes and flatten the rest into the last."""
+def flatten(x, ndim=1, outdim=None):
+    """Keep the first ``ndim - 1`` axes and flatten the rest into the last.
+
+    ``outdim`` is Theano's older name for ``ndim``.
+    """
     x = basic.as_variable(x)
+    if outdim is not None:
+        ndim = outdim
     if not 1 <= ndim <= max(x.ndim, 1):
         raise GraphcValueError(f"flatten: ndim={ndim} out of range for {x.type}")
     dims = shape_list(x)[:ndim - 1]

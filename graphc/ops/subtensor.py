@@ -259,6 +259,9 @@ class IncSubtensor(Op):
                              f"{np.shape(v)})") from None
         return [out]
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, output_grads):
         x, v, *dynamic = inputs
         (gz,) = output_grads

@@ -49,6 +49,8 @@ def constant_folding(node):
         return None
     if isinstance(node.op, _NEVER_FOLD) or node.op.destroy_map:
         return None
+    if getattr(node.op, "nondeterministic", False):    # a random draw: sample at run time
+        return None
     values = node.op.perform(node, [v.data for v in node.inputs])
     if any(np.asarray(v).nbytes > FOLD_MAX_BYTES for v in values):
         return None

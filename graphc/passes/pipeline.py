@@ -99,7 +99,8 @@ def stabilize_for_grad(cost, keep):
     (graph,) = clone_replace([cost], cut) if cut else [cost]
     fgraph = FunctionGraph([], [graph])
     for name in ("canonicalize", "stabilize"):
-        fgraph = run_pass(name, fgraph)
+        # The gradient shapers are identities forward but must meet the gradient walk.
+        fgraph = run_pass(name, fgraph, excluding=("remove_gradient_shaper",))
     (result,) = fgraph.outputs
     if cut:
         (result,) = clone_replace([result], {p: var for var, p in cut.items()})

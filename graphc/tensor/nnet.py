@@ -12,12 +12,14 @@ from graphc.ops import elemwise as ew
 from graphc.ops import nnet as nnet_ops
 from graphc.ops import reduction
 from graphc.ops import shape as shape_ops
+from graphc.ops.conv import conv2d, pool_2d
 from graphc.ops.elemwise import sigmoid, softplus
 from graphc.ops.nnet import log_softmax, logsumexp, softmax
 
 __all__ = ["sigmoid", "softplus", "relu", "softmax", "log_softmax", "logsumexp",
            "categorical_crossentropy", "binary_crossentropy",
-           "sigmoid_binary_crossentropy", "ultra_fast_sigmoid", "hard_sigmoid", "elu"]
+           "sigmoid_binary_crossentropy", "ultra_fast_sigmoid", "hard_sigmoid", "elu",
+           "conv2d", "pool_2d", "batch_normalization"]
 
 
 def relu(x, alpha=0):
@@ -83,3 +85,25 @@ def sigmoid_binary_crossentropy(logits, target):
 
 def crossentropy_softmax_1hot(x, y):
     return nnet_ops.SoftmaxCrossentropy()(x, y)
+
+
+def batch_normalization(inputs, gamma, beta, mean, std, mode="low_mem"):
+    """``(inputs - mean) * (gamma / std) + beta``, broadcasting as NumPy does.
+
+    Theano's ``T.nnet.bn.batch_normalization``; ``mode`` is accepted for
+    compatibility (both of Theano's modes compute the same values).
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> x = T.dmatrix("x")
+    >>> y = T.nnet.batch_normalization(x, 2.0, 1.0, x.mean(axis=0), x.std(axis=0))
+    >>> graphc.function([x], y, backend="python")(np.array([[0.0], [2.0]]))
+    array([[-1.],
+           [ 3.]])
+    """
+    if mode not in ("low_mem", "high_mem"):
+        raise GraphcTypeError(f"batch_normalization: mode must be 'low_mem' or 'high_mem', "
+                              f"got {mode!r}")
+    x, gamma, beta, mean, std = basic.as_operands(inputs, gamma, beta, mean, std)
+    return ew.add(ew.mul(ew.sub(x, mean), ew.true_div(gamma, std)), beta)

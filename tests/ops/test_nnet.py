@@ -1,0 +1,139 @@
+"""T.nnet: activations, softmax/log_softmax and the cross-entropy losses."""
+import numpy as np
+import pytest
+
+import graphc
+import graphc.tensor as T
+from conftest import assert_close
+
+
+def np_softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def np_log_softmax(x, axis=-1):
+    s = x - x.max(axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+def np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_activations(backend, rng):
+    x = T.dmatrix("x")
+    outs = [T.nnet.sigmoid(x), T.nnet.softplus(x), T.nnet.relu(x), T.nnet.relu(x, alpha=0.1),
+            T.nnet.relu(x, 0.3), T.sigmoid(x), T.softplus(x)]
+    f = graphc.function([x], outs, backend=backend)
+    xv = rng.normal(scale=3, size=(4, 5))
+    expected = [np_sigmoid(xv), np.log1p(np.exp(xv)), np.maximum(xv, 0),
+                np.where(xv > 0, xv, 0.1 * xv), np.where(xv > 0, xv, 0.3 * xv), np_sigmoid(xv),
+                np.log1p(np.exp(xv))]
+    for k, (got, want) in enumerate(zip(f(xv), expected)):
+        assert_close(got, want)
+
+
+def test_sigmoid_softplus_extreme_values_are_finite(backend):
+    x = T.dvector("x")
+    f = graphc.function([x], [T.nnet.sigmoid(x), T.nnet.softplus(x)], backend=backend)
+    xv = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])
+    s, sp = f(xv)
+    assert np.all(np.isfinite(s)) and np.all(np.isfinite(sp))
+    assert_close(s, [0.0, np.exp(-40.0) / (1 + np.exp(-40.0)), 0.5, 1.0, 1.0])
+    assert_close(sp, [0.0, np.log1p(np.exp(-40.0)), np.log(2), 40.0, 800.0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_softmax_and_log_softmax(backend, rng, dtype):
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    t3 = T.tensor(dtype, shape=(None, None, None), name="t3")
+    outs = [T.nnet.softmax(x), T.nnet.log_softmax(x), T.nnet.softmax(x, axis=0),
+            T.nnet.log_softmax(x, axis=0), T.nnet.softmax(t3, axis=1),
+            T.nnet.log_softmax(t3, axis=-1)]
+    f = graphc.function([x, t3], outs, backend=backend)
+    xv = rng.normal(scale=3, size=(4, 5)).astype(dtype)
+    tv = rng.normal(size=(2, 3, 4)).astype(dtype)
+    x64, t64 = xv.astype("float64"), tv.astype("float64")
+    expected = [np_softmax(x64), np_log_softmax(x64), np_softmax(x64, 0),
+                np_log_softmax(x64, 0), np_softmax(t64, 1), np_log_softmax(t64, -1)]
+    for got, want in zip(f(xv, tv), expected):
+        assert got.dtype == dtype
+        assert_close(got, want, dtype)
+
+
+def test_softmax_of_large_logits_is_finite(backend):
+    x = T.dmatrix("x")
+    f = graphc.function([x], [T.nnet.softmax(x), T.nnet.log_softmax(x)], backend=backend)
+    xv = np.array([[1000.0, 0.0, -1000.0]])
+    sm, lsm = f(xv)
+    assert np.all(np.isfinite(sm)) and np.all(np.isfinite(lsm))
+    assert_close(sm, [[1.0, 0.0, 0.0]])
+    assert_close(lsm, [[0.0, -1000.0, -2000.0]])
+
+
+def test_categorical_crossentropy_int_labels_and_one_hot(backend, rng):
+    x = T.dmatrix("x")
+    y = T.ivector("y")
+    t = T.dmatrix("t")
+    p = T.nnet.softmax(x)
+    outs = [T.nnet.categorical_crossentropy(p, y), T.nnet.categorical_crossentropy(p, t),
+            T.nnet.categorical_crossentropy(p, y).mean()]
+    f = graphc.function([x, y, t], outs, backend=backend)
+    xv = rng.normal(size=(4, 3))
+    yv = np.array([0, 2, 1, 2], dtype="int32")
+    tv = np.eye(3)[yv]
+    logp = np_log_softmax(xv)
+    expected = -logp[np.arange(4), yv]
+    a, b, c = f(xv, yv, tv)
+    assert a.shape == (4,) and b.shape == (4,)
+    assert_close(a, expected)
+    assert_close(b, expected)
+    assert_close(c, expected.mean())
+    # Soft targets: -sum(t * log p) per row.
+    soft = np_softmax(rng.normal(size=(4, 3)))
+    assert_close(f(xv, yv, soft)[1], -(soft * logp).sum(1))
+
+
+def test_binary_crossentropy_and_sigmoid_form(backend, rng):
+    p = T.dvector("p")
+    z = T.dvector("z")
+    t = T.dvector("t")
+    outs = [T.nnet.binary_crossentropy(p, t), T.nnet.sigmoid_binary_crossentropy(z, t),
+            T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t)]
+    f = graphc.function([p, z, t], outs, backend=backend)
+    pv = rng.uniform(0.05, 0.95, size=6)
+    zv = rng.normal(scale=3, size=6)
+    tv = np.array([0.0, 1.0, 1.0, 0.0, 0.3, 1.0])
+    sz = np_sigmoid(zv)
+    expected = [-(tv * np.log(pv) + (1 - tv) * np.log(1 - pv)),
+                -(tv * np.log(sz) + (1 - tv) * np.log(1 - sz)),
+                -(tv * np.log(sz) + (1 - tv) * np.log(1 - sz))]
+    for got, want in zip(f(pv, zv, tv), expected):
+        assert_close(got, want)
+
+
+def test_sigmoid_binary_crossentropy_is_stable(backend):
+    z = T.dvector("z")
+    t = T.dvector("t")
+    f = graphc.function([z, t], T.nnet.sigmoid_binary_crossentropy(z, t), backend=backend)
+    got = f(np.array([-800.0, 800.0, 50.0]), np.array([1.0, 0.0, 1.0]))
+    assert_close(got, [800.0, 800.0, np.log1p(np.exp(-50.0))])
+
+
+def test_crossentropy_label_errors(backend):
+    x = T.dmatrix("x")
+    y = T.ivector("y")
+    f = graphc.function([x, y], T.nnet.categorical_crossentropy(T.nnet.softmax(x), y),
+                        backend=backend)
+    with pytest.raises(graphc.GraphcError):
+        f(np.zeros((2, 3)), np.array([0, 3], dtype="int32"))
+    with pytest.raises(graphc.GraphcError):
+        T.nnet.categorical_crossentropy(T.dmatrix(), T.imatrix())
+
+
+def test_logsumexp_in_nnet(backend, rng):
+    x = T.dmatrix("x")
+    f = graphc.function([x], T.nnet.logsumexp(x, axis=1), backend=backend)
+    xv = rng.normal(size=(3, 4))
+    assert_close(f(xv), np.log(np.exp(xv).sum(1)))
