@@ -1,0 +1,1 @@
+"""Theano's ``theano.sandbox`` paths that ported code imports."""
