@@ -229,6 +229,9 @@ class Function:
     def __call__(self, *args, **kwargs):
         if self.trust_input and not kwargs:
             values = list(args)
+        elif not kwargs and len(args) == len(self._validators):
+            # Every input given by position: only the per-input checks remain.
+            values = [check(v) for check, v in zip(self._validators, args)]
         else:
             values = self._arguments(args, kwargs)
         shared_values = [v._value for v in self.shared_inputs]

@@ -1,0 +1,92 @@
+"""The numba CPU backend: the whole graph as ONE ``numba.njit`` function.
+
+Three separate steps, each testable on its own:
+
+1. **lower** (:func:`graphc.backends.numba.lower.lower`): the optimized graph
+   becomes the source text of one Python function. Each op family lowers its
+   nodes in its own module (``elemwise.py``, ``reduction.py``, ``shape.py``,
+   ``linalg.py``, ``subtensor.py``, ``nnet.py``): fused elementwise nodes become
+   one flat loop calling the vectorizable math of ``fastmath.py``, reductions and
+   softmax-like ops call a few shared kernels, products call BLAS through
+   ``np.dot``.
+2. **compile** (:mod:`graphc.backends.numba.cache`): the source is written to
+   ``config.compiledir`` under a hash of itself and of the versions involved,
+   imported, and ``njit(cache=True)``-compiled, so another process that builds the
+   same graph loads machine code instead of compiling.
+3. **run**: the returned callable passes the inputs (and array constants) to the
+   compiled function in one call; its ``.source`` attribute is the generated text
+   (``Function.backend_source``).
+
+Policies
+--------
+- *Ops with no lowering* run their ``perform`` in numba object mode, with one
+  :class:`~graphc.backends.numba.fallback.FallbackWarning` per op class (see
+  ``fallback.py``). :class:`graphc.ops.loop.MapRows` is such an op.
+- *Errors*: compiled code raises a plain ``ValueError`` with a fixed message (numba
+  cannot format the shapes); the wrapper then runs the graph once through the
+  reference python backend, which raises the :class:`~graphc.errors.GraphcError`
+  naming the op, the input shapes and where the node was built. If the reference
+  does not fail, a ``GraphcError`` carrying the compiled code's message is raised.
+- *Outputs* never alias inputs, constants, shared values or each other (the
+  generated code copies where a view could escape), so ``fresh_outputs`` is True.
+- *Profiling*: a graph compiled as one function has no per-node timings; with
+  ``profile=True`` only the whole-call time is recorded.
+- *Dtypes*: float32 ``exp, log, tanh, sigmoid, softplus, log1p, expm1, erf`` use
+  the fast kernels of ``fastmath.py`` (a few ulps); float64 uses libm.
+"""
+import weakref
+
+import numpy as np
+
+from graphc.errors import GraphcError
+
+
+class NumbaBackend:
+    """``compile(fgraph) -> run``; see the module docstring."""
+
+    name = "numba"
+    fresh_outputs = True
+
+    def compile(self, fgraph, profile=None):
+        from graphc.backends.numba import cache, fallback
+        from graphc.backends.numba.lower import lower
+        lowered = lower(fgraph)
+        function = cache.load(lowered.source, lowered.func_name)
+        return make_runner(fgraph, lowered, function, fallback)
+
+
+def make_runner(fgraph, lowered, function, fallback):
+    """The cheap Python callable around the compiled function."""
+    consts = tuple(lowered.const_args)
+    token = fallback.register(lowered.fallbacks) if lowered.fallbacks else 0
+
+    def run(values):
+        try:
+            results = function(*values, *consts, token)
+        except Exception as error:   # any failure: let the reference name the node
+            raise explain(fgraph, values, error) from None
+        return list(results)
+
+    run.source = lowered.source
+    run.dispatcher = function
+    if token:
+        weakref.finalize(run, fallback.release, token)
+    return run
+
+
+def explain(fgraph, values, error):
+    """The GraphcError the reference backend raises on ``values``, else a generic one."""
+    from graphc.backends import python
+    try:
+        python.BACKEND.compile(fgraph)(list(values))
+    except GraphcError as reference_error:
+        return reference_error
+    except Exception as reference_error:   # the reference wraps errors; be safe anyway
+        return GraphcError(f"{reference_error}")
+    if isinstance(error, GraphcError):
+        return error
+    return GraphcError(f"numba backend: {type(error).__name__}: {error} (the python "
+                       "backend computes this graph without error)")
+
+
+BACKEND = NumbaBackend()

@@ -1,0 +1,126 @@
+"""On-disk cache of generated modules, so a second process does not compile again.
+
+The generated source is written to ``<compiledir>/numba/g_<key>.py`` where the
+key hashes the source with the versions of numba, llvmlite, NumPy, Python and
+graphc and with the text of this backend's own files (a changed kernel must not
+load machine code compiled against the old one). The module is imported from
+that file and its function is ``njit(cache=True)``: numba then stores the machine
+code next to it (or under ``NUMBA_CACHE_DIR``) and a later process loads it
+instead of compiling.
+
+Writes are atomic (a temporary file, then ``os.replace``), so a process never
+imports a half-written module; an entry whose text does not match its key
+(truncated, edited) is rewritten with a warning.
+"""
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import warnings
+
+import llvmlite
+import numba
+import numpy as np
+
+import graphc
+from graphc.config import config
+
+_LOADED = {}
+_LOCK = threading.Lock()
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was unreadable or corrupt and was rebuilt."""
+
+
+def _fingerprint():
+    digest = hashlib.sha256()
+    for part in (numba.__version__, llvmlite.__version__, np.__version__, sys.version,
+                 getattr(graphc, "__version__", "0")):
+        digest.update(part.encode())
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            with open(os.path.join(here, name), "rb") as handle:
+                digest.update(name.encode())
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
+FINGERPRINT = _fingerprint()
+
+
+def key_of(source):
+    """The cache key of a generated source text."""
+    return hashlib.sha256((FINGERPRINT + source).encode()).hexdigest()[:40]
+
+
+def cache_dir():
+    return os.path.join(config.compiledir, "numba")
+
+
+def _write_atomic(path, text):
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".py")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _ensure_file(path, source):
+    """Make ``path`` hold exactly ``source``; rewrite a corrupt entry with a warning."""
+    try:
+        with open(path) as stream:
+            current = stream.read()
+    except FileNotFoundError:
+        _write_atomic(path, source)
+        return
+    except (OSError, UnicodeDecodeError):
+        current = None
+    if current != source:
+        warnings.warn(f"numba backend: cache entry {path} was corrupt; rebuilding it",
+                      CacheWarning, stacklevel=4)
+        _clear_numba_cache(path)
+        _write_atomic(path, source)
+
+
+def _clear_numba_cache(path):
+    """Remove numba's index and machine code stored for the module at ``path``."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    pycache = os.path.join(os.path.dirname(path), "__pycache__")
+    if os.path.isdir(pycache):
+        for name in os.listdir(pycache):
+            if name.startswith(stem + "."):
+                try:
+                    os.unlink(os.path.join(pycache, name))
+                except OSError:
+                    pass
+
+
+def load(source, func_name):
+    """The numba dispatcher of ``func_name`` defined by ``source`` (cached)."""
+    key = key_of(source)
+    with _LOCK:
+        if key in _LOADED:
+            return _LOADED[key]
+        path = os.path.join(cache_dir(), f"g_{key}.py")
+        _ensure_file(path, source)
+        module_name = f"graphc_numba_g_{key}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError:
+            raise
+        sys.modules[module_name] = module
+        function = getattr(module, func_name)
+        _LOADED[key] = function
+        return function

@@ -1,0 +1,367 @@
+"""Elementwise nodes (plain and fused :class:`Composite`) as one flat loop.
+
+Every input that is not statically a single element is viewed as a
+C-contiguous 1-d array of the broadcast size (``k_flat``: no copy when it
+already has the output shape and is contiguous, a broadcast copy otherwise),
+so one loop body serves every case and LLVM vectorizes it. Inputs known to
+hold one element are read once, before the loop, as scalars.
+
+:data:`SCALAR_SOURCE` gives, for each scalar of ``graphc.ops.elemwise.SCALARS``,
+the source of one element's computation; dtypes follow ``Scalar.compute``: a
+float op casts its inputs to the output dtype first, every result is converted
+to the output dtype.
+"""
+import numpy as np
+from numba import njit
+
+from graphc.ops.elemwise import Cast, Composite, Elemwise
+from graphc.backends.numba.lower import literal, np_dtype
+
+
+# ----------------------------------------------------------------- kernels
+@njit(cache=True)
+def k_bc(a, b):
+    """The broadcast length of two axis lengths, or a ValueError."""
+    if a == b or b == 1:
+        return a
+    if a == 1:
+        return b
+    raise ValueError("graphc: shapes cannot be broadcast")
+
+
+@njit(cache=True)
+def k_flat(x, shape):
+    """``x`` broadcast to ``shape``, as a C-contiguous 1-d array (a view if possible)."""
+    if x.shape == shape:
+        return np.ascontiguousarray(x).reshape(-1)
+    return np.ascontiguousarray(np.broadcast_to(x, shape)).reshape(-1)
+
+
+# Glue kernels. Numba lowers some NumPy calls (transpose with a tuple, reshape of a
+# non-contiguous array, ascontiguousarray, broadcast copies) by compiling a fresh
+# subroutine at every call site; wrapped in a cached kernel, each costs one
+# compilation per signature, stored on disk, and the graph function just calls it.
+@njit(cache=True)
+def k_contig(x):
+    return np.ascontiguousarray(x)
+
+
+@njit(cache=True)
+def k_reshape(x, shape):
+    """``x`` reshaped (a view when contiguous, else a contiguous copy first)."""
+    return np.ascontiguousarray(x).reshape(shape)
+
+
+@njit(cache=True)
+def k_transpose(x, axes):
+    return x.transpose(axes)
+
+
+@njit(cache=True)
+def k_broadcast_copy(x, shape):
+    """A fresh C-contiguous array: ``x`` broadcast to ``shape``."""
+    return np.broadcast_to(x, shape).copy()
+
+
+@njit(cache=True)
+def k_copy(x):
+    return np.ascontiguousarray(x).copy()
+
+
+@njit(cache=True)
+def k_ifloordiv(a, b):
+    """Integer floor division with NumPy's answers: x // 0 == 0, no trap on MIN // -1."""
+    if b == 0:
+        return a - a
+    if b == -1:
+        return -a
+    return a // b
+
+
+@njit(cache=True)
+def k_imod(a, b):
+    """Integer modulo with Python's sign rule and x % 0 == 0, as NumPy."""
+    if b == 0 or b == -1:
+        return a - a
+    return a % b
+
+
+@njit(cache=True)
+def k_ipow(a, b):
+    if b < 0:
+        raise ValueError("graphc: integers to negative integer powers are not allowed")
+    result = a - a + 1
+    base = a
+    while b:
+        if b & 1:
+            result = result * base
+        base = base * base
+        b >>= 1
+    return result
+
+
+@njit(cache=True)
+def k_fmax(a, b):
+    """NumPy's maximum: a NaN on either side wins."""
+    return a if (a > b or a != a) else b
+
+
+@njit(cache=True)
+def k_fmin(a, b):
+    return a if (a < b or a != a) else b
+
+
+@njit(cache=True)
+def k_clip(x, lo, hi):
+    """``minimum(maximum(x, lo), hi)`` as np.clip (NaN in x stays NaN)."""
+    y = lo if x < lo else x
+    return hi if y > hi else y
+
+
+@njit(cache=True)
+def k_fsign(x):
+    """np.sign for floats: NaN stays NaN, +-inf give +-1, zeros give 0."""
+    if x != x:
+        return x
+    return float((x > 0) - (x < 0))
+
+
+# ------------------------------------------------------- scalar templates
+def _is_float(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+def _is_bool(dtype):
+    return np.dtype(dtype).kind == "b"
+
+
+def _cast(expr, from_dtype, to_dtype):
+    """Source converting ``expr`` of ``from_dtype`` to ``to_dtype``."""
+    if np.dtype(from_dtype) == np.dtype(to_dtype):
+        return expr
+    if _is_bool(to_dtype):
+        return f"({expr} != 0)"
+    return f"{np_dtype(to_dtype)}({expr})"
+
+
+def _fixed(template):
+    """A scalar whose source does not depend on dtypes: ``template.format(*args)``."""
+    return lambda args, dtypes, out: template.format(*args)
+
+
+def _by_kind(float_template, int_template):
+    """One template for float outputs and one for integer/boolean outputs."""
+    def build(args, dtypes, out):
+        chosen = float_template if _is_float(out) else int_template
+        return chosen.format(*args, one=literal(1, out))
+    return build
+
+
+def _float_only(template):
+    """A float function; on integer inputs of an integer output it is the identity."""
+    def build(args, dtypes, out):
+        return template.format(*args) if _is_float(out) else args[0]
+    return build
+
+
+def _fast(name):
+    """A ``fastmath.KERNELS`` function: the fast float32 kernel or the float64 one,
+    chosen here by dtype so the compiled code calls it directly."""
+    def build(args, dtypes, out):
+        suffix = "32" if np.dtype(out) == np.float32 else "64"
+        return f"fm_{name}{suffix}({args[0]})"
+    return build
+
+
+def _predicate(float_template, other):
+    def build(args, dtypes, out):
+        return float_template.format(*args) if _is_float(dtypes[0]) else other
+    return build
+
+
+def _invert(args, dtypes, out):
+    return f"(not {args[0]})" if _is_bool(dtypes[0]) else f"(~{args[0]})"
+
+
+# name -> build(args, arg dtypes, out dtype) -> source of the raw result
+SCALAR_SOURCE = {
+    "add": _fixed("({0} + {1})"),
+    "sub": _fixed("({0} - {1})"),
+    "mul": _fixed("({0} * {1})"),
+    "true_div": _fixed("({0} / {1})"),
+    "floor_div": _by_kind("({0} // {1})", "k_ifloordiv({0}, {1})"),
+    "mod": _by_kind("({0} % {1})", "k_imod({0}, {1})"),
+    "pow": _by_kind("({0} ** {1})", "k_ipow({0}, {1})"),
+    "maximum": _by_kind("k_fmax({0}, {1})", "max({0}, {1})"),
+    "minimum": _by_kind("k_fmin({0}, {1})", "min({0}, {1})"),
+    "neg": _fixed("(-{0})"),
+    "abs": _fixed("abs({0})"),
+    "sgn": _by_kind("k_fsign({0})", "(({0} > 0) - ({0} < 0))"),
+    "sqr": _fixed("({0} * {0})"),
+    "inv": _by_kind("({one} / {0})", "({one} // {0})"),
+    "floor": _float_only("np.floor({0})"),
+    "ceil": _float_only("np.ceil({0})"),
+    "round": _float_only("np.rint({0})"),
+    "exp": _fast("exp"),
+    "exp2": _fixed("np.exp2({0})"),
+    "expm1": _fast("expm1"),
+    "log": _fast("log"),
+    "log2": _fixed("np.log2({0})"),
+    "log10": _fixed("np.log10({0})"),
+    "log1p": _fast("log1p"),
+    "sqrt": _fixed("np.sqrt({0})"),
+    "tanh": _fast("tanh"),
+    "sinh": _fixed("np.sinh({0})"),
+    "cosh": _fixed("np.cosh({0})"),
+    "sin": _fixed("np.sin({0})"),
+    "cos": _fixed("np.cos({0})"),
+    "tan": _fixed("np.tan({0})"),
+    "arcsin": _fixed("np.arcsin({0})"),
+    "arccos": _fixed("np.arccos({0})"),
+    "arctan": _fixed("np.arctan({0})"),
+    "erf": _fast("erf"),
+    "sigmoid": _fast("sigmoid"),
+    "softplus": _fast("softplus"),
+    "eq": _fixed("({0} == {1})"),
+    "neq": _fixed("({0} != {1})"),
+    "lt": _fixed("({0} < {1})"),
+    "le": _fixed("({0} <= {1})"),
+    "gt": _fixed("({0} > {1})"),
+    "ge": _fixed("({0} >= {1})"),
+    "isnan": _predicate("np.isnan({0})", "False"),
+    "isinf": _predicate("np.isinf({0})", "False"),
+    "and_": _fixed("({0} & {1})"),
+    "or_": _fixed("({0} | {1})"),
+    "xor": _fixed("({0} ^ {1})"),
+    "invert": _invert,
+    "switch": _fixed("({1} if {0} else {2})"),
+    "clip": _fixed("k_clip({0}, {1}, {2})"),
+    "identity": _fixed("{0}"),
+}
+
+
+def scalar_source(scalar, args, dtypes, out_dtype):
+    """Source computing ``scalar`` on ``args`` (source strings of ``dtypes``),
+    converted to ``out_dtype``."""
+    if isinstance(scalar, Cast):
+        return _cast(args[0], dtypes[0], out_dtype)
+    if scalar.name == "switch":
+        # The branches are converted to the output dtype; the condition is not.
+        args = [args[0]] + [_cast(a, d, out_dtype) for a, d in zip(args[1:], dtypes[1:])]
+        dtypes = [dtypes[0], out_dtype, out_dtype]
+    elif scalar.cast_inputs and _is_float(out_dtype):
+        args = [_cast(a, d, out_dtype) for a, d in zip(args, dtypes)]
+        dtypes = [out_dtype] * len(args)
+    try:
+        build = SCALAR_SOURCE[scalar.name]
+    except KeyError:
+        raise NotImplementedError(f"numba backend: no lowering for scalar {scalar.name}")
+    raw = build(args, dtypes, out_dtype)
+    if _is_bool(out_dtype):
+        return raw if scalar.name in _BOOL_RESULTS or all(map(_is_bool, dtypes)) \
+            else f"({raw} != 0)"
+    return f"{np_dtype(out_dtype)}({raw})"
+
+
+_BOOL_RESULTS = {"eq", "neq", "lt", "le", "gt", "ge", "isnan", "isinf"}
+
+
+def program_lines(scalar, args, dtypes, out_dtypes, fresh):
+    """Lines computing a scalar (or a Composite program) on ``args``.
+
+    Returns ``(lines, result names)``; ``fresh(prefix)`` makes unique local names.
+    """
+    if not isinstance(scalar, Composite):
+        name = fresh("r")
+        return [f"{name} = {scalar_source(scalar, args, dtypes, out_dtypes[0])}"], [name]
+    lines, steps = [], []
+    for (step, step_args), dtype in zip(scalar.steps, scalar.step_dtypes):
+        sources, arg_dtypes = [], []
+        for arg in step_args:
+            if arg[0] == "in":
+                sources.append(args[arg[1]])
+                arg_dtypes.append(dtypes[arg[1]])
+            elif arg[0] == "step":
+                sources.append(steps[arg[1]])
+                arg_dtypes.append(scalar.step_dtypes[arg[1]])
+            else:
+                sources.append(literal(arg[1], arg[2]))
+                arg_dtypes.append(arg[2])
+        name = fresh("s")
+        lines.append(f"{name} = {scalar_source(step, sources, arg_dtypes, dtype)}")
+        steps.append(name)
+    return lines, [steps[i] for i in scalar.outputs]
+
+
+# ---------------------------------------------------------------- lowering
+def emit_map(ctx, inputs, outputs, scalar):
+    """Write the loop computing ``scalar`` elementwise over ``inputs`` (variables of
+    equal ndim, broadcast at run time) into ``outputs`` (variables)."""
+    ndim = outputs[0].ndim
+    dtypes = [v.dtype for v in inputs]
+    out_dtypes = [v.dtype for v in outputs]
+    if ndim == 0:
+        args = [ctx.scalar(v) for v in inputs]
+        lines, results = program_lines(scalar, args, dtypes, out_dtypes, ctx.tmp)
+        for text in lines:
+            ctx.line(text)
+        for var, name in zip(outputs, results):
+            ctx.bind(var, name)
+        return
+    arrays = [v for v in inputs if not ctx.is_unit(v)]
+    array_index = {}
+    for v in arrays:
+        array_index.setdefault(v, len(array_index))
+    unique = list(array_index)
+    shape = ctx.tmp("shp")
+    if unique:
+        names = [ctx.get(v) for v in unique]
+        dims = []
+        for axis in range(ndim):
+            dim = f"{names[0]}.shape[{axis}]"
+            for other in names[1:]:
+                dim = f"k_bc({dim}, {other}.shape[{axis}])"
+            dims.append(dim)
+        ctx.line(f"{shape} = ({''.join(d + ', ' for d in dims)})")
+    else:
+        ctx.line(f"{shape} = ({'1, ' * ndim})")
+    size = ctx.tmp("n")
+    ctx.line(f"{size} = {' * '.join(f'{shape}[{k}]' for k in range(ndim))}")
+    flats = []
+    for v in unique:
+        flat = ctx.tmp("f")
+        ctx.line(f"{flat} = k_flat({ctx.get(v)}, {shape})")
+        flats.append(flat)
+    args = []
+    for v in inputs:
+        if v in array_index:
+            args.append(f"{flats[array_index[v]]}[i]")
+        else:
+            name = ctx.tmp("u")
+            ctx.line(f"{name} = {ctx.scalar(v)}")
+            args.append(name)
+    buffers = []
+    for dtype in out_dtypes:
+        buffer = ctx.tmp("o")
+        ctx.line(f"{buffer} = np.empty({size}, {np_dtype(dtype)})")
+        buffers.append(buffer)
+    loop = "numba.prange" if False else "range"
+    ctx.line(f"for i in {loop}({size}):")
+    ctx.indent += 1
+    lines, results = program_lines(scalar, args, dtypes, out_dtypes, ctx.tmp)
+    for text in lines:
+        ctx.line(text)
+    for buffer, result in zip(buffers, results):
+        ctx.line(f"{buffer}[i] = {result}")
+    ctx.indent -= 1
+    for var, buffer in zip(outputs, buffers):
+        name = ctx.tmp("v")
+        ctx.line(f"{name} = {buffer}.reshape({shape})")
+        ctx.bind(var, name)
+
+
+def lower_elemwise(ctx, node):
+    emit_map(ctx, node.inputs, node.outputs, node.op.scalar)
+
+
+LOWERINGS = {Elemwise: lower_elemwise}

@@ -1,0 +1,320 @@
+"""Vectorizable elementary functions for the generated loops.
+
+Numba from PyPI has no vector math library: a loop calling ``math.exp`` runs
+scalar libm, about 9x slower than NumPy. The float32 functions here are written
+with no calls (Cephes-style: clamp, range reduction, polynomial, power of two
+built from exponent bits through a bitcast intrinsic), so LLVM vectorizes the
+loop they are inlined into. Every branch is written as a select on values
+computed for all lanes, and the special values (NaN, +-inf, overflow,
+underflow, denormals, -0.0) are patched in at the end with selects too, so the
+clamps that make a polynomial safe never turn an inf or a NaN into a number.
+
+float64 uses libm (``math.*``): accurate to the last bit, but scalar. Fast
+float64 versions are future work; the accuracy tests in
+``tests/backends/test_fastmath.py`` cover both dtypes.
+
+The generated code calls ``<name>32`` or ``<name>64`` directly (the lowering
+knows the dtype); :data:`KERNELS` lists them. ``fexp`` and ``flog`` pick by
+dtype at typing time, for the hand-written kernels of ``nnet.py``.
+"""
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+F32 = np.float32
+
+
+# -------------------------------------------------------------- bit casts
+@intrinsic
+def _i32_as_f32(typingctx, x):
+    """The float32 whose bits are the int32 ``x`` (one bitcast instruction)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
+@intrinsic
+def _f32_as_i32(typingctx, x):
+    """The int32 holding the bits of the float32 ``x``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(types.float32), codegen
+
+
+# ----------------------------------------------------------- float32 kernels
+_LOG2E = F32(1.44269504088896341)
+_LN2_HI = F32(0.693359375)
+_LN2_LO = F32(-2.12194440e-4)
+_EXP_HI = F32(88.72283935546875)      # above: exp overflows float32
+_EXP_LO = F32(-103.97208)             # below: exp underflows to 0 (past the denormals)
+_EXP_P = (F32(1.9875691500e-4), F32(1.3981999507e-3), F32(8.3334519073e-3),
+          F32(4.1665795894e-2), F32(1.6666665459e-1), F32(5.0000001201e-1))
+_HALF = F32(0.5)
+_ONE = F32(1.0)
+_TWO = F32(2.0)
+_ZERO = F32(0.0)
+_INF = F32(np.inf)
+_NAN = F32(np.nan)
+
+
+@njit(cache=True)
+def exp32(x):
+    """float32 exp: Cephes expf with the power of two split in two factors so that
+    results in the denormal range come out right instead of flushing to zero."""
+    xc = min(max(x, _EXP_LO), _EXP_HI)
+    z = np.floor(xc * _LOG2E + _HALF)
+    r = xc - z * _LN2_HI
+    r = r - z * _LN2_LO
+    r2 = r * r
+    p = _EXP_P[0]
+    p = p * r + _EXP_P[1]
+    p = p * r + _EXP_P[2]
+    p = p * r + _EXP_P[3]
+    p = p * r + _EXP_P[4]
+    p = p * r + _EXP_P[5]
+    y = p * r2 + r + _ONE
+    n = np.int32(z)
+    n1 = np.int32(n >> 1)
+    n2 = np.int32(n - n1)
+    y = y * _i32_as_f32(np.int32((n1 + 127) << 23))
+    y = y * _i32_as_f32(np.int32((n2 + 127) << 23))
+    y = _INF if x > _EXP_HI else y
+    y = _ZERO if x < _EXP_LO else y
+    return x if x != x else y
+
+
+_SQRTH = F32(0.70710678118654752440)
+_LOG_P = (F32(7.0376836292e-2), F32(-1.1514610310e-1), F32(1.1676998740e-1),
+          F32(-1.2420140846e-1), F32(1.4249322787e-1), F32(-1.6668057665e-1),
+          F32(2.0000714765e-1), F32(-2.4999993993e-1), F32(3.3333331174e-1))
+_FLT_MIN = F32(1.17549435e-38)
+_TWO23 = F32(8388608.0)
+
+
+@njit(cache=True)
+def _log_poly32(x):
+    """``log(1 + x) - x + x*x/2`` for x in [sqrt(1/2) - 1, sqrt(2) - 1] (Cephes)."""
+    p = _LOG_P[0]
+    p = p * x + _LOG_P[1]
+    p = p * x + _LOG_P[2]
+    p = p * x + _LOG_P[3]
+    p = p * x + _LOG_P[4]
+    p = p * x + _LOG_P[5]
+    p = p * x + _LOG_P[6]
+    p = p * x + _LOG_P[7]
+    p = p * x + _LOG_P[8]
+    return p * x * (x * x)
+
+
+@njit(cache=True)
+def log32(x):
+    """float32 log: Cephes logf with the exponent read from the bits (denormals are
+    scaled by 2**23 first)."""
+    tiny = x < _FLT_MIN
+    xs = x * _TWO23 if tiny else x
+    bits = _f32_as_i32(xs)
+    e = np.int32(((bits >> 23) & 0xFF) - 126)
+    e = np.int32(e - 23) if tiny else e
+    m = _i32_as_f32(np.int32((bits & 0x807FFFFF) | 0x3F000000))   # in [0.5, 1)
+    low = m < _SQRTH
+    e = np.int32(e - 1) if low else e
+    f = (m + m - _ONE) if low else (m - _ONE)
+    fe = F32(e)
+    z = f * f
+    y = _log_poly32(f) + fe * _LN2_LO - _HALF * z
+    y = f + y + fe * _LN2_HI
+    y = _NAN if x < _ZERO else y
+    y = -_INF if x == _ZERO else y
+    y = _INF if x == _INF else y
+    return x if x != x else y
+
+
+_TANH_P = (F32(-5.70498872745e-3), F32(2.06390887954e-2), F32(-5.37397155531e-2),
+           F32(1.33314422036e-1), F32(-3.33332819422e-1))
+_TANH_SMALL = F32(0.625)
+
+
+@njit(cache=True)
+def tanh32(x):
+    """float32 tanh: odd polynomial below 0.625 (Cephes tanhf), else 1 - 2/(exp(2|x|)+1)."""
+    a = abs(x)
+    z = x * x
+    p = _TANH_P[0]
+    p = p * z + _TANH_P[1]
+    p = p * z + _TANH_P[2]
+    p = p * z + _TANH_P[3]
+    p = p * z + _TANH_P[4]
+    small = p * z * x + x
+    big = _ONE - _TWO / (exp32(a + a) + _ONE)
+    big = -big if x < _ZERO else big
+    small = x if x == _ZERO else small     # keeps the sign of -0.0
+    return small if a < _TANH_SMALL else big
+
+
+@njit(cache=True)
+def sigmoid32(x):
+    """float32 logistic from ``e = exp(-|x|)``: no overflow, full accuracy for x << 0."""
+    e = exp32(-abs(x))
+    t = _ONE / (_ONE + e)
+    return t if x >= _ZERO else e * t
+
+
+@njit(cache=True)
+def log1p32(x):
+    """float32 log1p: the logf polynomial near 0 (Cephes log1pf), log(1 + x) elsewhere."""
+    z = _ONE + x
+    near = (z > _SQRTH) & (z < F32(1.41421356237309504880))
+    y = x + (_log_poly32(x) - _HALF * (x * x))
+    y = x if x == _ZERO else y             # keeps the sign of -0.0
+    far = log32(z)
+    return y if near else far
+
+
+@njit(cache=True)
+def softplus32(x):
+    """float32 ``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``."""
+    return max(x, _ZERO) + log1p32(exp32(-abs(x))) if x == x else x
+
+
+_EXPM1_C = tuple(F32(1.0 / math.factorial(k)) for k in range(9, 1, -1))
+
+
+@njit(cache=True)
+def expm132(x):
+    """float32 expm1: Taylor polynomial for |x| < 0.5, exp(x) - 1 elsewhere."""
+    p = _EXPM1_C[0]
+    p = p * x + _EXPM1_C[1]
+    p = p * x + _EXPM1_C[2]
+    p = p * x + _EXPM1_C[3]
+    p = p * x + _EXPM1_C[4]
+    p = p * x + _EXPM1_C[5]
+    p = p * x + _EXPM1_C[6]
+    p = p * x + _EXPM1_C[7]
+    small = p * (x * x) + x
+    small = x if x == _ZERO else small     # keeps the sign of -0.0
+    big = exp32(x) - _ONE
+    return small if abs(x) < _HALF else big
+
+
+_ERF_T = (F32(7.853861353153693e-5), F32(-8.010193625184903e-4), F32(5.188327685732524e-3),
+          F32(-2.685381193529856e-2), F32(1.128358514861418e-1), F32(-3.761262582423300e-1),
+          F32(1.128379165726710e+0))
+# Numerical Recipes' erfc: fractional error below 1.2e-7 for x >= 0.
+_ERFC_C = (F32(0.17087277), F32(-0.82215223), F32(1.48851587), F32(-1.13520398),
+           F32(0.27886807), F32(-0.18628806), F32(0.09678418), F32(0.37409196),
+           F32(1.00002368), F32(-1.26551223))
+
+
+@njit(cache=True)
+def erf32(x):
+    """float32 erf: ``x * T(x*x)`` for |x| < 1 (Cephes erff), ``1 - erfc(|x|)`` beyond."""
+    z = x * x
+    p = _ERF_T[0]
+    p = p * z + _ERF_T[1]
+    p = p * z + _ERF_T[2]
+    p = p * z + _ERF_T[3]
+    p = p * z + _ERF_T[4]
+    p = p * z + _ERF_T[5]
+    p = p * z + _ERF_T[6]
+    small = x * p
+    a = abs(x)
+    t = _ONE / (_ONE + _HALF * a)
+    q = _ERFC_C[0]
+    q = q * t + _ERFC_C[1]
+    q = q * t + _ERFC_C[2]
+    q = q * t + _ERFC_C[3]
+    q = q * t + _ERFC_C[4]
+    q = q * t + _ERFC_C[5]
+    q = q * t + _ERFC_C[6]
+    q = q * t + _ERFC_C[7]
+    q = q * t + _ERFC_C[8]
+    q = q * t + _ERFC_C[9]
+    big = _ONE - t * exp32(q - z)
+    big = -big if x < _ZERO else big
+    return small if a < _ONE else big
+
+
+# ----------------------------------------------------------- float64 (libm)
+@njit(cache=True)
+def sigmoid64(x):
+    e = math.exp(-abs(x))
+    return 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+
+
+@njit(cache=True)
+def softplus64(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x))) if x == x else x
+
+
+@njit(cache=True)
+def exp64(x):
+    return math.exp(x)
+
+
+@njit(cache=True)
+def log64(x):
+    if x < 0.0:
+        return np.nan
+    if x == 0.0:
+        return -np.inf
+    return math.log(x)
+
+
+@njit(cache=True)
+def log1p64(x):
+    if x < -1.0:
+        return np.nan
+    if x == -1.0:
+        return -np.inf
+    return math.log1p(x)
+
+
+@njit(cache=True)
+def tanh64(x):
+    return math.tanh(x)
+
+
+@njit(cache=True)
+def expm164(x):
+    return math.expm1(x)
+
+
+@njit(cache=True)
+def erf64(x):
+    return math.erf(x)
+
+
+# --------------------------------------------------------------- dispatch
+def _dispatcher(name, fast32, libm64):
+    """A stub ``name(x)`` whose numba overload picks the kernel by dtype."""
+    def stub(x):
+        raise NotImplementedError(f"{name} runs only inside numba-compiled code")
+    stub.__name__ = name
+
+    @overload(stub)
+    def _typed(x):
+        if x == types.float32:
+            return lambda x: fast32(x)
+        if x == types.float64:
+            return lambda x: libm64(x)
+        return None
+    return stub
+
+
+# name -> (float32 kernel, float64 kernel): the table the tests walk.
+KERNELS = {
+    "exp": (exp32, exp64),
+    "log": (log32, log64),
+    "tanh": (tanh32, tanh64),
+    "sigmoid": (sigmoid32, sigmoid64),
+    "softplus": (softplus32, softplus64),
+    "log1p": (log1p32, log1p64),
+    "expm1": (expm132, expm164),
+    "erf": (erf32, erf64),
+}
+
+fexp = _dispatcher("fexp", exp32, exp64)
+flog = _dispatcher("flog", log32, log64)

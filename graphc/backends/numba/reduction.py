@@ -1,0 +1,244 @@
+"""Reductions (sum, prod, max, min, all, any, argmax/argmin) and SumToShapeOf.
+
+Every reduction first views its input as a C-contiguous 3-d array
+``(pre, reduced, post)``: reduced axes that form one block need no copy;
+others are transposed to the end (one copy). A handful of kernels then serve
+every graph: ``k_red_<kind>(x3, out2)``. Floating sums accumulate in float64
+(more accurate than NumPy's float32 pairwise sum, never less).
+"""
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from graphc.ops.reduction import ArgReduce, Reduce, SumToShapeOf
+from graphc.backends.numba.elemwise import k_fmax, k_fmin
+from graphc.backends.numba.lower import np_dtype
+
+
+def _acc_zero(o):
+    raise NotImplementedError
+
+
+def _acc_row(o, n):
+    raise NotImplementedError
+
+
+# The accumulator of a sum or product: float64 for floats, 64-bit integers otherwise.
+@overload(_acc_zero)
+def _acc_zero_impl(o):
+    if isinstance(o.dtype, types.Float):
+        return lambda o: 0.0
+    if isinstance(o.dtype, types.Integer) and not o.dtype.signed:
+        return lambda o: np.uint64(0)
+    return lambda o: np.int64(0)
+
+
+@overload(_acc_row)
+def _acc_row_impl(o, n):
+    if isinstance(o.dtype, types.Float):
+        return lambda o, n: np.zeros(n, np.float64)
+    if isinstance(o.dtype, types.Integer) and not o.dtype.signed:
+        return lambda o, n: np.zeros(n, np.uint64)
+    return lambda o, n: np.zeros(n, np.int64)
+
+
+# ----------------------------------------------------------------- kernels
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def k_red_sum(x, o):
+    P, R, Q = x.shape
+    for p in range(P):
+        if Q == 1:
+            acc = _acc_zero(o)
+            for r in range(R):
+                acc += x[p, r, 0]
+            o[p, 0] = acc
+        else:
+            row = _acc_row(o, Q)
+            for r in range(R):
+                for q in range(Q):
+                    row[q] += x[p, r, q]
+            for q in range(Q):
+                o[p, q] = row[q]
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_prod(x, o):
+    P, R, Q = x.shape
+    for p in range(P):
+        for q in range(Q):
+            acc = _acc_zero(o) + 1
+            for r in range(R):
+                acc *= x[p, r, q]
+            o[p, q] = acc
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_max(x, o):
+    P, R, Q = x.shape
+    if R == 0:
+        raise ValueError("graphc: max of an empty axis")
+    for p in range(P):
+        for q in range(Q):
+            o[p, q] = x[p, 0, q]
+        for r in range(1, R):
+            for q in range(Q):
+                o[p, q] = k_fmax(o[p, q], x[p, r, q])
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_min(x, o):
+    P, R, Q = x.shape
+    if R == 0:
+        raise ValueError("graphc: min of an empty axis")
+    for p in range(P):
+        for q in range(Q):
+            o[p, q] = x[p, 0, q]
+        for r in range(1, R):
+            for q in range(Q):
+                o[p, q] = k_fmin(o[p, q], x[p, r, q])
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_all(x, o):
+    P, R, Q = x.shape
+    for p in range(P):
+        for q in range(Q):
+            acc = True
+            for r in range(R):
+                if x[p, r, q] == 0:
+                    acc = False
+                    break
+            o[p, q] = acc
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_any(x, o):
+    P, R, Q = x.shape
+    for p in range(P):
+        for q in range(Q):
+            acc = False
+            for r in range(R):
+                if x[p, r, q] != 0:
+                    acc = True
+                    break
+            o[p, q] = acc
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_argmax(x, o):
+    P, R, Q = x.shape
+    if R == 0:
+        raise ValueError("graphc: argmax of an empty axis")
+    for p in range(P):
+        for q in range(Q):
+            best = x[p, 0, q]
+            where = 0
+            for r in range(1, R):
+                if best != best:
+                    break
+                v = x[p, r, q]
+                if v > best or v != v:
+                    best = v
+                    where = r
+            o[p, q] = where
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_argmin(x, o):
+    P, R, Q = x.shape
+    if R == 0:
+        raise ValueError("graphc: argmin of an empty axis")
+    for p in range(P):
+        for q in range(Q):
+            best = x[p, 0, q]
+            where = 0
+            for r in range(1, R):
+                if best != best:
+                    break
+                v = x[p, r, q]
+                if v < best or v != v:
+                    best = v
+                    where = r
+            o[p, q] = where
+
+
+# ---------------------------------------------------------------- lowering
+def _product(terms):
+    return " * ".join(terms) if terms else "1"
+
+
+def view3(ctx, x, axes):
+    """Write ``x`` as a C-contiguous ``(pre, reduced, post)`` array.
+
+    Returns ``(x3 name, kept dims)``: source for the lengths of the kept axes.
+    """
+    name = ctx.array(x)
+    ndim = x.ndim
+    axes = tuple(sorted(axes))
+    kept = [k for k in range(ndim) if k not in axes]
+    dims = [f"{name}.shape[{k}]" for k in range(ndim)]
+    x3 = ctx.tmp("x3_")
+    if axes == tuple(range(axes[0], axes[-1] + 1)):
+        pre = _product(dims[:axes[0]])
+        red = _product(dims[axes[0]:axes[-1] + 1])
+        post = _product(dims[axes[-1] + 1:])
+        ctx.line(f"{x3} = k_reshape({name}, ({pre}, {red}, {post}))")
+    else:
+        perm = ", ".join(map(str, kept + list(axes)))
+        pre = _product([dims[k] for k in kept])
+        red = _product([dims[k] for k in axes])
+        ctx.line(f"{x3} = k_reshape(k_transpose({name}, ({perm},)), ({pre}, {red}, 1))")
+    return x3, [dims[k] for k in kept]
+
+
+def emit_reduce(ctx, x, axes, out, kernel):
+    """Reduce ``x`` over ``axes`` with ``kernel(x3, o2)`` into the variable ``out``."""
+    x3, kept = view3(ctx, x, axes)
+    o2 = ctx.tmp("o")
+    ctx.line(f"{o2} = np.empty(({x3}.shape[0], {x3}.shape[2]), {np_dtype(out.dtype)})")
+    ctx.line(f"{kernel}({x3}, {o2})")
+    name = ctx.tmp("v")
+    if out.ndim == 0:
+        ctx.line(f"{name} = {o2}[0, 0]")
+    else:
+        ctx.line(f"{name} = {o2}.reshape(({''.join(d + ', ' for d in kept)}))")
+    ctx.bind(out, name)
+
+
+def lower_reduce(ctx, node):
+    emit_reduce(ctx, node.inputs[0], node.op.axis, node.outputs[0], f"k_red_{node.op.kind}")
+
+
+def lower_argreduce(ctx, node):
+    emit_reduce(ctx, node.inputs[0], (node.op.axis,), node.outputs[0],
+                f"k_red_{node.op.kind}")
+
+
+def lower_sum_to_shape_of(ctx, node):
+    g, *shape = node.inputs
+    out = node.outputs[0]
+    if g.ndim == 0:
+        ctx.bind(out, ctx.get(g))
+        return
+    gname = ctx.array(g)
+    dims = []
+    for k, target in enumerate(shape):
+        dim = ctx.tmp("d")
+        ctx.line(f"{dim} = np.int64({ctx.scalar(target)})")
+        ctx.line(f"if {dim} != {gname}.shape[{k}] and {dim} != 1:")
+        ctx.line("    raise ValueError('graphc: gradient does not fit its input')")
+        dims.append(dim)
+    o = ctx.tmp("o")
+    ctx.line(f"{o} = np.zeros(({''.join(d + ', ' for d in dims)}), {np_dtype(out.dtype)})")
+    index = ctx.nd_loop(f"{gname}.shape", g.ndim)
+    target = ", ".join(f"{i} if {d} != 1 else 0" for i, d in zip(index, dims))
+    ctx.line(f"{o}[{target}] += {gname}[{', '.join(index)}]")
+    ctx.indent -= g.ndim
+    ctx.bind(out, o)
+
+
+LOWERINGS = {
+    Reduce: lower_reduce,
+    ArgReduce: lower_argreduce,
+    SumToShapeOf: lower_sum_to_shape_of,
+}

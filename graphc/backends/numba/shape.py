@@ -1,0 +1,190 @@
+"""Shape operations: dimshuffle, shape, makevector, reshape, alloc, join, arange,
+tile, repeat, and the identity-forward gradient shapers.
+
+Views stay views (dimshuffle, reshape of a contiguous array, gradient shapers);
+the lowering records which input buffer a view shares, so that an output is
+copied only when it could alias something the caller did not ask for.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from graphc.gradient import GradientShaper
+from graphc.ops.shape import (ARange, Alloc, DimShuffle, Join, MakeVector, Repeat, Reshape,
+                              Shape, ShapeI, Tile)
+from graphc.backends.numba.lower import np_dtype
+
+
+@njit(cache=True)
+def k_item(x):
+    """The only element of ``x`` (reshape to a 0-d result)."""
+    if x.size != 1:
+        raise ValueError("graphc: cannot reshape to a scalar")
+    return np.ascontiguousarray(x).reshape(-1)[0]
+
+
+@njit(cache=True)
+def k_arange_len(start, stop, step):
+    if step == 0:
+        raise ValueError("graphc: arange step is 0")
+    n = math.ceil((stop - start) / step)
+    return max(n, 0)
+
+
+def _tuple(items):
+    return "(" + "".join(f"{item}, " for item in items) + ")"
+
+
+def lower_dimshuffle(ctx, node):
+    (x,), (out,) = node.inputs, node.outputs
+    op = node.op
+    if out.ndim == 0:
+        ctx.bind(out, ctx.scalar(x))
+        return
+    if x.ndim == 0:
+        name = ctx.tmp("v")
+        ctx.line(f"{name} = np.full({_tuple(['1'] * out.ndim)}, {ctx.get(x)}, "
+                 f"{np_dtype(out.dtype)})")
+        ctx.bind(out, name)
+        return
+    expr = ctx.get(x)
+    if op.dropped:
+        parts = ["0" if axis in op.dropped else ":" for axis in range(x.ndim)]
+        expr = f"{expr}[{', '.join(parts)}]"
+    kept = [p for p in op.pattern if p != "x"]
+    order = sorted(kept)
+    perm = [order.index(p) for p in kept]
+    if perm == [1, 0]:
+        expr = f"{expr}.T"
+    elif perm != list(range(len(perm))):
+        expr = f"k_transpose({expr}, {_tuple(map(str, perm))})"
+    if "x" in op.pattern:
+        parts = ["None" if p == "x" else ":" for p in op.pattern]
+        expr = f"{expr}[{', '.join(parts)}]"
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = {expr}")
+    ctx.bind(out, name, base=x)
+
+
+def lower_shape(ctx, node):
+    (x,), (out,) = node.inputs, node.outputs
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = np.empty({x.ndim}, np.int64)")
+    for axis in range(x.ndim):
+        ctx.line(f"{name}[{axis}] = {ctx.get(x)}.shape[{axis}]")
+    ctx.bind(out, name)
+
+
+def lower_shape_i(ctx, node):
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = np.int64({ctx.get(node.inputs[0])}.shape[{node.op.axis}])")
+    ctx.bind(node.outputs[0], name)
+
+
+def lower_make_vector(ctx, node):
+    out = node.outputs[0]
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = np.empty({len(node.inputs)}, {np_dtype(out.dtype)})")
+    for i, var in enumerate(node.inputs):
+        ctx.line(f"{name}[{i}] = {ctx.scalar(var)}")
+    ctx.bind(out, name)
+
+
+def lower_reshape(ctx, node):
+    x, shape = node.inputs
+    out = node.outputs[0]
+    if out.ndim == 0:
+        name = ctx.tmp("v")
+        ctx.line(f"{name} = k_item({ctx.array(x)})")
+        ctx.bind(out, name)
+        return
+    items = [f"np.int64({s})" for s in ctx.vector_items(shape)]
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = k_reshape({ctx.array(x)}, {_tuple(items)})")
+    ctx.bind(out, name, base=x)
+
+
+def lower_alloc(ctx, node):
+    value, *shape = node.inputs
+    out = node.outputs[0]
+    if out.ndim == 0:
+        ctx.bind(out, ctx.scalar(value))
+        return
+    dims = _tuple(f"np.int64({ctx.scalar(s)})" for s in shape)
+    name = ctx.tmp("v")
+    if ctx.is_unit(value):
+        ctx.line(f"{name} = np.full({dims}, {ctx.scalar(value)}, {np_dtype(out.dtype)})")
+    else:
+        ctx.line(f"{name} = k_broadcast_copy({ctx.get(value)}, {dims})")
+    ctx.bind(out, name)
+
+
+def lower_join(ctx, node):
+    parts = [f"k_contig({ctx.array(v)})" for v in node.inputs]
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = np.concatenate({_tuple(parts)}, axis={node.op.axis})")
+    ctx.bind(node.outputs[0], name)
+
+
+def lower_arange(ctx, node):
+    start, stop, step = (ctx.scalar(v) for v in node.inputs)
+    out = node.outputs[0]
+    n, name = ctx.tmp("n"), ctx.tmp("v")
+    ctx.line(f"{n} = k_arange_len({start}, {stop}, {step})")
+    ctx.line(f"{name} = np.empty({n}, {np_dtype(out.dtype)})")
+    ctx.line(f"for i in range({n}):")
+    ctx.line(f"    {name}[i] = {start} + i * {step}")
+    ctx.bind(out, name)
+
+
+def lower_tile(ctx, node):
+    (x,), (out,) = node.inputs, node.outputs
+    ndim = out.ndim
+    reps = (1,) * (ndim - len(node.op.reps)) + tuple(node.op.reps)
+    lead = ndim - x.ndim
+    xname = ctx.array(x)
+    dims = [str(reps[k]) if k < lead else f"{xname}.shape[{k - lead}] * {reps[k]}"
+            for k in range(ndim)]
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = np.empty({_tuple(dims)}, {np_dtype(out.dtype)})")
+    index = ctx.nd_loop(f"{name}.shape", ndim)
+    source = [f"{index[k]} % {xname}.shape[{k - lead}]" for k in range(lead, ndim)]
+    ctx.line(f"{name}[{', '.join(index)}] = {xname}[{', '.join(source)}]")
+    ctx.indent -= ndim
+    ctx.bind(out, name)
+
+
+def lower_repeat(ctx, node):
+    (x,), (out,) = node.inputs, node.outputs
+    axis, times = node.op.axis, node.op.repeats
+    xname = ctx.get(x)
+    dims = [f"{xname}.shape[{k}]" + (f" * {times}" if k == axis else "")
+            for k in range(x.ndim)]
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = np.empty({_tuple(dims)}, {np_dtype(out.dtype)})")
+    index = ctx.nd_loop(f"{name}.shape", x.ndim)
+    source = [f"{i} // {times}" if k == axis else i for k, i in enumerate(index)]
+    ctx.line(f"{name}[{', '.join(index)}] = {xname}[{', '.join(source)}]")
+    ctx.indent -= x.ndim
+    ctx.bind(out, name)
+
+
+def lower_identity(ctx, node):
+    (x,), (out,) = node.inputs, node.outputs
+    ctx.bind(out, ctx.get(x), base=x)
+
+
+LOWERINGS = {
+    DimShuffle: lower_dimshuffle,
+    Shape: lower_shape,
+    ShapeI: lower_shape_i,
+    MakeVector: lower_make_vector,
+    Reshape: lower_reshape,
+    Alloc: lower_alloc,
+    Join: lower_join,
+    ARange: lower_arange,
+    Tile: lower_tile,
+    Repeat: lower_repeat,
+    GradientShaper: lower_identity,
+}

@@ -1,0 +1,228 @@
+"""Indexing: basic (slices, integers, newaxis) and integer-array indexing, and
+``set_subtensor`` / ``inc_subtensor``.
+
+Basic indexing is numba's own (a view); integer indices are bounds-checked by
+``k_index`` because compiled code does not check. Advanced indexing is lowered
+natively when the integer arrays (1-d) and integers form one adjacent group
+and every other entry is a full slice (``x[idx]``, ``x[:, idx]``,
+``p[arange(n), y]``): the group becomes one flat index into a
+``(pre, indexed, post)`` view. Increments with repeated indices accumulate, as
+``np.add.at``. Other advanced forms (boolean masks, n-d index arrays, newaxis
+mixed with arrays) run through the op's ``perform`` in object mode.
+"""
+import numpy as np
+from numba import njit
+
+from graphc.ops.subtensor import IncSubtensor, Subtensor, is_advanced
+from graphc.backends.numba import fallback
+from graphc.backends.numba.lower import np_dtype
+
+FULL = ("slice", None, None, None)
+
+
+@njit(cache=True)
+def k_index(i, n):
+    """``i`` as a non-negative index into an axis of length ``n``, or an IndexError."""
+    j = np.int64(i)
+    if j < 0:
+        j += n
+    if j < 0 or j >= n:
+        raise IndexError("graphc: index out of bounds")
+    return j
+
+
+@njit(cache=True, error_model="numpy")
+def k_take(x3, flat, o3):
+    P, L, Q = o3.shape
+    for p in range(P):
+        for j in range(L):
+            k = flat[j]
+            for q in range(Q):
+                o3[p, j, q] = x3[p, k, q]
+
+
+@njit(cache=True, error_model="numpy")
+def k_put(o3, flat, v3, accumulate):
+    P, L, Q = v3.shape
+    for p in range(P):
+        for j in range(L):
+            k = flat[j]
+            for q in range(Q):
+                if accumulate:
+                    o3[p, k, q] += v3[p, j, q]
+                else:
+                    o3[p, k, q] = v3[p, j, q]
+
+
+def _basic_index(ctx, x, spec, dynamic):
+    """Source of the index tuple for a basic spec (no arrays)."""
+    values = iter(dynamic)
+    xname = ctx.get(x)
+    parts, axis = [], 0
+    for entry in spec:
+        if entry[0] == "newaxis":
+            parts.append("None")
+            continue
+        if entry[0] == "int":
+            k = ctx.scalar(next(values)) if entry[1] == "in" else str(entry[1])
+            parts.append(f"k_index({k}, {xname}.shape[{axis}])")
+        else:
+            bounds = [ctx.scalar(next(values)) if p == "in" else
+                      "None" if p is None else str(p) for p in entry[1:]]
+            parts.append(":".join(bounds))
+        axis += 1
+    return ", ".join(parts) if parts else "()"
+
+
+def _native_group(spec, dynamic):
+    """``(first axis, group entries)`` for the natively lowered advanced subset."""
+    arrays = iter(d for d in dynamic)
+    positions, group = [], []
+    for n, entry in enumerate(spec):
+        if entry[0] == "array":
+            var = next(arrays)
+            if var.ndim != 1 or var.dtype == "bool":
+                return None
+            positions.append(n)
+            group.append(("array", var))
+        elif entry[0] == "int":
+            if entry[1] == "in":
+                group.append(("int", next(arrays)))
+            else:
+                group.append(("const", entry[1]))
+            positions.append(n)
+        elif entry[0] == "slice":
+            if entry != FULL:
+                return None
+            for part in entry[1:]:
+                if part == "in":
+                    next(arrays)
+        else:
+            return None
+    if positions != list(range(positions[0], positions[0] + len(positions))):
+        return None
+    return positions[0], group
+
+
+def _flat_index(ctx, x, first, group):
+    """Write the flat index of an advanced group; returns (names, pre, D, post, L)."""
+    xname = ctx.array(x)
+    dims = [f"{xname}.shape[{first + k}]" for k in range(len(group))]
+    arrays = [ctx.get(var) for kind, var in group if kind == "array"]
+    length = ctx.tmp("L")
+    if arrays:
+        expr = f"{arrays[0]}.shape[0]"
+        for other in arrays[1:]:
+            expr = f"k_bc({expr}, {other}.shape[0])"
+    else:
+        expr = "1"
+    ctx.line(f"{length} = {expr}")
+    flat = ctx.tmp("fi")
+    ctx.line(f"{flat} = np.empty({length}, np.int64)")
+    ctx.line(f"for j in range({length}):")
+    terms = []
+    for (kind, var), dim in zip(group, dims):
+        if kind == "array":
+            name = ctx.get(var)
+            raw = f"{name}[j if {name}.shape[0] != 1 else 0]"
+        elif kind == "int":
+            raw = ctx.scalar(var)
+        else:
+            raw = str(var)
+        terms.append(f"k_index({raw}, {dim})")
+    expr = terms[0]
+    for term, dim in zip(terms[1:], dims[1:]):
+        expr = f"({expr}) * {dim} + {term}"
+    ctx.line(f"    {flat}[j] = {expr}")
+    ndim = x.ndim
+    pre = " * ".join(f"{xname}.shape[{k}]" for k in range(first)) or "1"
+    red = " * ".join(dims)
+    post = " * ".join(f"{xname}.shape[{k}]" for k in range(first + len(group), ndim)) or "1"
+    head = [f"{xname}.shape[{k}]" for k in range(first)]
+    tail = [f"{xname}.shape[{k}]" for k in range(first + len(group), ndim)]
+    return flat, pre, red, post, length, head, tail
+
+
+def lower_subtensor(ctx, node):
+    x, *dynamic = node.inputs
+    out = node.outputs[0]
+    spec = node.op.spec
+    if not is_advanced(spec):
+        name = ctx.tmp("v")
+        ctx.line(f"{name} = {ctx.get(x)}[{_basic_index(ctx, x, spec, dynamic)}]")
+        ctx.bind(out, name, base=x)
+        return
+    found = _native_group(spec, dynamic)
+    if found is None:
+        fallback.lower_fallback(ctx, node)
+        return
+    first, group = found
+    flat, pre, red, post, length, head, tail = _flat_index(ctx, x, first, group)
+    x3, o3, name = ctx.tmp("x3_"), ctx.tmp("o"), ctx.tmp("v")
+    ctx.line(f"{x3} = k_reshape({ctx.get(x)}, ({pre}, {red}, {post}))")
+    ctx.line(f"{o3} = np.empty(({x3}.shape[0], {length}, {x3}.shape[2]), "
+             f"{np_dtype(out.dtype)})")
+    ctx.line(f"k_take({x3}, {flat}, {o3})")
+    shape = head + [length] + tail
+    if out.ndim == 0:
+        ctx.line(f"{name} = {o3}[0, 0, 0]")
+    else:
+        ctx.line(f"{name} = {o3}.reshape(({''.join(s + ', ' for s in shape)}))")
+    ctx.bind(out, name)
+
+
+def lower_inc_subtensor(ctx, node):
+    x, v, *dynamic = node.inputs
+    out = node.outputs[0]
+    op = node.op
+    accumulate = not op.set_instead_of_inc
+    o = ctx.tmp("o")
+    ctx.line(f"{o} = k_copy({ctx.get(x)})")
+    if is_advanced(op.spec):
+        found = _native_group(op.spec, dynamic)
+        if found is None:
+            fallback.lower_fallback(ctx, node)
+            return
+        first, group = found
+        flat, pre, red, post, length, head, tail = _flat_index(ctx, x, first, group)
+        full = "(" + "".join(s + ", " for s in head + [length] + tail) + ")"
+        v3 = ctx.tmp("v3_")
+        ctx.line(f"{v3} = k_broadcast_copy({ctx.array(v)}, {full})"
+                 f".reshape(({pre}, {length}, {post}))")
+        ctx.line(f"k_put({o}.reshape(({pre}, {red}, {post})), {flat}, {v3}, {accumulate})")
+        ctx.bind(out, o)
+        return
+    index = _basic_index(ctx, x, op.spec, dynamic)
+    view = ctx.tmp("w")
+    target_ndim = node.op.spec and _region_ndim(x, op.spec)
+    op_text = "+=" if accumulate else "="
+    if target_ndim == 0:
+        ctx.line(f"{o}[{index}] {op_text} {ctx.scalar(v)}")
+        ctx.bind(out, o)
+        return
+    ctx.line(f"{view} = {o}[{index}]")
+    if ctx.is_unit(v):
+        value = ctx.tmp("u")
+        ctx.line(f"{value} = {ctx.scalar(v)}")
+        loop = ctx.nd_loop(f"{view}.shape", target_ndim)
+        ctx.line(f"{view}[{', '.join(loop)}] {op_text} {value}")
+    else:
+        vb = ctx.tmp("vb")
+        ctx.line(f"{vb} = np.broadcast_to({ctx.array(v)}, {view}.shape)")
+        loop = ctx.nd_loop(f"{view}.shape", target_ndim)
+        ctx.line(f"{view}[{', '.join(loop)}] {op_text} {vb}[{', '.join(loop)}]")
+    ctx.indent -= target_ndim
+    ctx.bind(out, o)
+
+
+def _region_ndim(x, spec):
+    ndim = x.ndim
+    for entry in spec:
+        if entry[0] == "int":
+            ndim -= 1
+        elif entry[0] == "newaxis":
+            ndim += 1
+    return ndim
+
+
+LOWERINGS = {Subtensor: lower_subtensor, IncSubtensor: lower_inc_subtensor}

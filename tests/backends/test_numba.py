@@ -1,0 +1,270 @@
+"""The numba backend: lowering to text, compiling, and agreeing with the python oracle."""
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+import graphc  # noqa: E402
+import graphc.tensor as T  # noqa: E402
+from graphc.backends.numba import cache  # noqa: E402
+from graphc.backends.numba.fallback import FallbackWarning  # noqa: E402
+from graphc.backends.numba.lower import lower  # noqa: E402
+from graphc.errors import GraphcError, ShapeError  # noqa: E402
+from graphc.graph import FunctionGraph, Node, Op, TensorType  # noqa: E402
+from graphc.ops.elemwise import SCALARS, Composite, Elemwise  # noqa: E402
+
+
+def both(inputs, outputs, *values, **kwargs):
+    """Results of the numba and python backends (no rewrites: the nodes as built)."""
+    results = []
+    for backend in ("numba", "python"):
+        f = graphc.function(inputs, outputs, backend=backend, optimizer=None,
+                            on_unused_input="ignore", **kwargs)
+        out = f(*values)
+        results.append(out if isinstance(out, list) else [out])
+    return results
+
+
+def assert_same(inputs, outputs, *values):
+    got, expected = both(inputs, outputs, *values)
+    for g, e in zip(got, expected):
+        assert np.asarray(g).dtype == np.asarray(e).dtype
+        assert np.shape(g) == np.shape(e)
+        np.testing.assert_allclose(g, e, rtol=3e-6, atol=1e-7, equal_nan=True)
+
+
+# ------------------------------------------------------------------ lowering
+def test_lowering_is_text_without_compiling():
+    x = T.fvector("x")
+    y = T.exp(x) * 2 + 1
+    lowered = lower(FunctionGraph([x], [y]))
+    assert "def graph_fn(arg0, token)" in lowered.source
+    assert "fm_exp32" in lowered.source        # the fast float32 kernel
+    assert lowered.source.count("for i in range") == 3   # three unfused nodes
+    compile(lowered.source, "<graph>", "exec")
+
+
+def test_backend_source_is_exposed():
+    x = T.dvector("x")
+    f = graphc.function([x], T.tanh(x), backend="numba")
+    assert "fm_tanh64" in f.backend_source
+
+
+# ----------------------------------------------------------------- elemwise
+def test_hand_made_composite_with_two_outputs(rng):
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    program = Composite(
+        [(SCALARS["mul"], [("in", 0), ("in", 1)]),
+         (SCALARS["exp"], [("step", 0)]),
+         (SCALARS["add"], [("step", 1), ("const", 1.5, "float32")]),
+         (SCALARS["gt"], [("step", 0), ("const", 0.0, "float32")])],
+        [2, 3], ["float32", "float32"])
+    outs = Elemwise(program).make_node(x, y).outputs
+    xv = rng.normal(size=(3, 4)).astype("float32")
+    yv = rng.normal(size=(1, 4)).astype("float32")      # broadcast at run time
+    assert_same([x, y], list(outs), xv, yv)
+
+
+def test_runtime_broadcast_and_shape_error(rng):
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    f = graphc.function([x, y], x + y, backend="numba")
+    np.testing.assert_allclose(f(np.ones((3, 1)), np.ones((1, 4))), 2 * np.ones((3, 4)))
+    with pytest.raises(ShapeError, match=r"\(2, 3\).*\(4, 3\)|\(4, 3\).*\(2, 3\)"):
+        f(np.ones((2, 3)), np.ones((4, 3)))
+
+
+def test_empty_arrays_and_ieee_values():
+    x = T.fvector("x")
+    values = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0], dtype="float32")
+    outs = [T.exp(x), T.log(x), T.sqrt(x), x * 0, x - x, T.maximum(x, 0), T.tanh(x),
+            T.nnet.sigmoid(x), T.nnet.softplus(x), T.sgn(x), T.isnan(x), T.isinf(x)]
+    assert_same([x], outs, values)
+    assert_same([x], outs, np.zeros(0, dtype="float32"))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64"])
+def test_integer_division_and_modulo_signs(dtype):
+    a, b = T.vector("a", dtype=dtype), T.vector("b", dtype=dtype)
+    av = np.array([7, -7, 7, -7, 5, 0, -128 if dtype == "int8" else -9], dtype=dtype)
+    bv = np.array([2, 2, -2, -2, 0, 0, -1], dtype=dtype)
+    with np.errstate(all="ignore"):
+        expected = [np.floor_divide(av, bv), np.mod(av, bv)]
+    got, reference = both([a, b], [a // b, a % b], av, bv)
+    for g, r, e in zip(got, reference, expected):
+        np.testing.assert_array_equal(g, e)
+        np.testing.assert_array_equal(r, e)
+        assert g.dtype == e.dtype
+
+
+def test_every_scalar_has_a_lowering_with_the_right_dtype(rng):
+    x = T.dvector("x")
+    y = T.dvector("y")
+    i = T.ivector("i")
+    xv = rng.uniform(0.1, 0.9, size=5)
+    outs = []
+    for name, scalar in SCALARS.items():
+        if name in ("and_", "or_", "xor", "invert"):
+            args = [i] * scalar.nin
+        elif name == "switch":
+            args = [T.gt(x, 0.5), x, y]
+        else:
+            args = [x, y, x][:scalar.nin]
+        outs.append(Elemwise(scalar)(*args))
+    assert_same([x, y, i], outs, xv, xv[::-1].copy(), np.arange(5, dtype="int32") - 2)
+
+
+# ----------------------------------------------------------- other families
+def test_reductions_shapes_and_products(rng):
+    x = T.ftensor3("x")
+    m = T.fmatrix("m")
+    outs = [x.sum(axis=(0, 2)), x.max(axis=1), x.min(), x.prod(axis=0), x.argmax(axis=2),
+            T.any(x > 0, axis=0), T.all(x > -10), x.mean(axis=-1), T.logsumexp(x, axis=1),
+            T.nnet.softmax(m), T.nnet.log_softmax(m, axis=0), x.dimshuffle(2, "x", 0, 1),
+            T.concatenate([m, m * 2], axis=1), T.tile(m, (2, 1)), T.repeat(m, 2, axis=1),
+            T.dot(m, m.T), T.dot(m[0], m.T), m.reshape((-1,)), T.arange(m.shape[0]),
+            T.zeros((m.shape[1], 2)) + m[0, 0]]
+    xv = rng.normal(size=(2, 3, 4)).astype("float32")
+    mv = rng.normal(size=(3, 3)).astype("float32")
+    assert_same([x, m], outs, xv, mv)
+    assert_same([x, m], outs[:2], np.zeros((0, 3, 0), "float32"), mv)
+
+
+def test_integer_products_and_casts():
+    a = T.imatrix("a")
+    outs = [T.dot(a, a), a.astype("float32") / 3, (a > 1).astype("int8"), T.cast(a, "bool")]
+    assert_same([a], outs, np.arange(9, dtype="int32").reshape(3, 3) - 4)
+
+
+def test_basic_and_advanced_indexing(rng):
+    x = T.dmatrix("x")
+    idx = T.lvector("idx")
+    k = T.lscalar("k")
+    outs = [x[1:, ::-1], x[k], x[-1, 2], x[idx], x[:, idx], x[T.arange(3), idx],
+            x[None, 1:2, k]]
+    xv = rng.normal(size=(3, 4))
+    assert_same([x, idx, k], outs, xv, np.array([2, -1, 0]), np.array(1))
+    f = graphc.function([x, idx, k], outs[3], backend="numba", on_unused_input="ignore")
+    with pytest.raises(GraphcError):
+        f(xv, np.array([7]), np.array(0))        # out of bounds is an error, not a crash
+
+
+def test_inc_subtensor_accumulates_repeated_indices(rng):
+    x = T.dmatrix("x")
+    v = T.dvector("v")
+    idx = T.lvector("idx")
+    outs = [T.inc_subtensor(x[idx, 0], v), T.set_subtensor(x[1:, 1], v[:2]),
+            T.inc_subtensor(x[:, idx], 1.0), T.inc_subtensor(x[0], v[0])]
+    xv = rng.normal(size=(3, 4))
+    got, expected = both([x, v, idx], outs, xv, np.array([1.0, 2.0, 4.0]),
+                         np.array([0, 2, 0]))
+    reference = xv.copy()
+    np.add.at(reference[:, 0], [0, 2, 0], [1.0, 2.0, 4.0])
+    np.testing.assert_allclose(got[0], reference)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e)
+
+
+def test_crossentropy_and_its_gradient(rng):
+    x = T.fmatrix("x")
+    y = T.ivector("y")
+    cost = T.nnet.categorical_crossentropy(T.nnet.softmax(x), y).mean()
+    outs = [cost, graphc.grad(cost, x)]
+    xv = rng.normal(size=(5, 4)).astype("float32")
+    yv = np.array([0, 3, 1, 2, 3], dtype="int32")
+    got = graphc.function([x, y], outs, backend="numba")(xv, yv)
+    expected = graphc.function([x, y], outs, backend="python")(xv, yv)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_outputs_never_alias_inputs_or_each_other():
+    x = T.dvector("x")
+    f = graphc.function([x], [x, x.dimshuffle("x", 0), x * 2, x * 2], backend="numba",
+                        optimizer=None)
+    xv = np.ones(3)
+    a, b, c, d = f(xv)
+    assert not np.shares_memory(a, xv) and not np.shares_memory(b, xv)
+    c[0] = 5.0
+    assert d[0] == 2.0 or not np.shares_memory(c, d)
+
+
+# ----------------------------------------------------------- fallback
+class _Twice(Op):
+    """An op no backend knows: the object-mode fallback runs its perform."""
+
+    def make_node(self, x):
+        return Node(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return [inputs[0] * 2]
+
+
+def test_unknown_op_runs_in_object_mode_with_a_warning():
+    x = T.dvector("x")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = graphc.function([x], _Twice()(x) + 1, backend="numba")
+    assert any(issubclass(w.category, FallbackWarning) and "_Twice" in str(w.message)
+               for w in caught)
+    np.testing.assert_allclose(f(np.arange(3.0)), [1.0, 3.0, 5.0])
+
+
+def test_map_rows_runs_through_the_fallback():
+    x = T.dvector("x")
+    jac = graphc.jacobian((x ** 2).sum() * x, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FallbackWarning)
+        f = graphc.function([x], jac, backend="numba")
+        g = graphc.function([x], jac, backend="python")
+    xv = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(f(xv), g(xv))
+
+
+# ---------------------------------------------------------------- cache
+_CHILD = textwrap.dedent("""
+    import time, numpy as np
+    import graphc, graphc.tensor as T
+    from numba.core import dispatcher
+    x = T.fvector("x")
+    f = graphc.function([x], T.exp(x) * 3.25 + T.tanh(x), backend="numba")
+    f(np.ones(3, "float32"))
+    stats = f._run.dispatcher.stats
+    print("HITS", stats.cache_hits.get(f._run.dispatcher.signatures[0], 0))
+""")
+
+
+def _child(compiledir):
+    env = dict(os.environ, GRAPHC_FLAGS=f"compiledir={compiledir}")
+    env.pop("NUMBA_CACHE_DIR", None)
+    result = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_second_process_loads_machine_code_from_the_cache(tmp_path):
+    first = _child(tmp_path)
+    assert "HITS 0" in first.stdout
+    second = _child(tmp_path)
+    assert "HITS 1" in second.stdout
+
+
+def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(graphc.config, "compiledir", str(tmp_path))
+    source = "import numpy as np\nimport numba\n\n\n@numba.njit\ndef graph_fn(token):\n" \
+             "    return (np.ones(2),)\n"
+    path = os.path.join(cache.cache_dir(), f"g_{cache.key_of(source)}.py")
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as stream:
+        stream.write(source[:20])           # a truncated entry
+    with pytest.warns(cache.CacheWarning, match="corrupt"):
+        function = cache.load(source, "graph_fn")
+    np.testing.assert_allclose(function(0)[0], [1.0, 1.0])
+    with open(path) as stream:
+        assert stream.read() == source
