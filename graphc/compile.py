@@ -191,6 +191,10 @@ class Function:
         self._run = self.backend.compile(self.fgraph, profile=self.profile)
         self._validators = [_Validator(n, v, spec["allow_input_downcast"])
                             for n, v in enumerate(self.input_variables)]
+        # (dtype, ndim) per input for the hot path; None when a static shape must be checked.
+        static = any(s is not None for v in self.input_variables for s in v.type.shape)
+        self._exact_types = None if static else [
+            (np.dtype(v.dtype), v.ndim) for v in self.input_variables]
         self.trust_input = False
         self.maker = self          # Theano's f.maker.fgraph
         self.unpack_single = spec["unpack_single"]
@@ -226,34 +230,47 @@ class Function:
     def _label(self):
         return f"function {self.name!r}" if self.name else "compiled function"
 
+    def _exact(self, args):
+        """True if ``args`` are exactly the arrays the inputs expect (no conversion)."""
+        if self._exact_types is None or len(args) != len(self._exact_types):
+            return False
+        for value, (dtype, ndim) in zip(args, self._exact_types):
+            # ``is`` first: NumPy's built-in dtypes are singletons, and == costs more.
+            if type(value) is not np.ndarray or value.ndim != ndim or (
+                    value.dtype is not dtype and value.dtype != dtype):
+                return False
+        return True
+
     def __call__(self, *args, **kwargs):
-        if self.trust_input and not kwargs:
-            values = list(args)
-        elif not kwargs and len(args) == len(self._validators):
-            # Every input given by position: only the per-input checks remain.
-            values = [check(v) for check, v in zip(self._validators, args)]
-        else:
-            values = self._arguments(args, kwargs)
-        shared_values = [v._value for v in self.shared_inputs]
-        start = time.perf_counter() if self.profile else 0.0
-        results = self._run(values + shared_values)
+        # The hot path: positional ndarrays of the right dtype and ndim pass through
+        # with a few attribute reads; anything else goes through full validation.
+        if kwargs or not (self.trust_input or self._exact(args)):
+            args = self._arguments(args, kwargs)
+        if self.shared_inputs:
+            args = list(args) + [v._value for v in self.shared_inputs]
         if self.profile:
+            start = time.perf_counter()
+            results = self._run(args)
             self.profile.call_time += time.perf_counter() - start
             self.profile.calls += 1
-        outputs = results[:self.n_outputs]
+        else:
+            results = self._run(args)
         if not self.backend.fresh_outputs:
-            outputs = _fresh(outputs, values + shared_values)
-        new_values = results[self.n_outputs:]
+            results = _fresh(results, args)
+        if self.update_targets:
+            self._write_updates(results[self.n_outputs:])
+        if self.unpack_single:
+            return results[0]
+        return results[:self.n_outputs]
+
+    def _write_updates(self, new_values):
         for var, value in zip(self.update_targets, new_values):
             if not var.type.shape_matches(np.shape(value)):
                 raise ShapeError(f"update of shared variable {var.describe()}: new value of "
                                  f"shape {np.shape(value)} does not fit {var.type}")
-        # All outputs are computed: now write every update in one step.
+        # All outputs are computed and checked: now write every update in one step.
         for var, value in zip(self.update_targets, new_values):
             var._value = value if value is not var._value else value.copy()
-        if self.unpack_single:
-            return outputs[0]
-        return outputs
 
     def copy(self):
         return Function(self._spec)
