@@ -1,8 +1,6 @@
 """``import graphc.tensor as T``: symbolic tensors and the functions over them."""
 from graphc.tensor import variable as _variable
-from graphc.tensor.basic import *  # noqa: F401,F403  (the public tensor API)
-from graphc.tensor.basic import (  # noqa: F401  (names `import *` does not carry)
-    abs, all, any, max, min, round, sum, pow)
+from graphc.tensor.basic import *  # noqa: F401,F403  (the public tensor API, see __all__)
 from graphc.tensor import nnet  # noqa: F401
 from graphc.tensor import random  # noqa: F401  (T.random.RandomStreams)
 from graphc.graph import TensorType, Variable as TensorVariable  # noqa: F401

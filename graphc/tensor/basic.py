@@ -193,3 +193,22 @@ def fill(model, value):
 
 # --------------------------------------------------------------------- indexing
 set_subtensor, inc_subtensor = subtensor.set_subtensor, subtensor.inc_subtensor
+
+
+__all__ = [
+    "abs", "add", "all", "alloc", "and_", "any", "arange", "arccos", "arcsin", "arctan",
+    "argmax", "argmin", "as_tensor", "as_tensor_variable", "batched_dot", "bitwise_not",
+    "bmatrix", "bscalar", "btensor3", "btensor4", "bvector", "cast", "ceil", "clip",
+    "concatenate", "constant", "cos", "cosh", "dimshuffle", "dmatrix", "dot", "dscalar",
+    "dtensor3", "dtensor4", "dvector", "eq", "erf", "exp", "exp2", "expand_dims", "expm1",
+    "fill", "flatten", "floor", "floor_div", "fmatrix", "fscalar", "ftensor3", "ftensor4",
+    "fvector", "ge", "gt", "imatrix", "inc_subtensor", "int_div", "inv", "invert",
+    "iscalar", "isinf", "isnan", "itensor3", "itensor4", "ivector", "join", "le", "lmatrix",
+    "log", "log10", "log1p", "log2", "logsumexp", "lscalar", "lt", "ltensor3", "ltensor4",
+    "lvector", "matmul", "matrix", "max", "maximum", "mean", "min", "minimum", "mod", "mul",
+    "neg", "neq", "ones", "ones_like", "or_", "outer", "pow", "prod", "repeat", "reshape",
+    "round", "scalar", "set_subtensor", "sgn", "shape", "sigmoid", "sin", "sinh",
+    "softplus", "sqr", "sqrt", "squeeze", "stack", "std", "sub", "sum", "switch", "tan",
+    "tanh", "tensor", "tensor3", "tensor4", "tensordot", "tile", "transpose", "true_div",
+    "true_divide", "var", "vector", "where", "xor", "zeros", "zeros_like",
+]
