@@ -20,6 +20,9 @@ class MapRows(Op):
         self.inner = inner
         self.inner_key = id(inner)
 
+    def __str__(self):
+        return "MapRows"
+
     def make_node(self, n, *free):
         out = self.inner.outputs[0]
         return Node(self, [n] + list(free), [TensorType(out.dtype, (None,) + out.type.shape)])

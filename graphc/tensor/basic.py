@@ -66,6 +66,25 @@ for _prefix, _dtype in _PREFIXES.items():
 
 scalar, vector, matrix, tensor3, tensor4 = (globals()[n] for n in _RANKS)
 
+_PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices",
+            "tensor3": "tensor3s", "tensor4": "tensor4s"}
+
+
+def _plural(single, public_name):
+    def make(*names, dtype=None):
+        if len(names) == 1 and isinstance(names[0], int):
+            names = [None] * names[0]
+        return [single(name, dtype=dtype) if dtype else single(name) for name in names]
+    make.__name__ = public_name
+    make.__doc__ = f"Several ``{single.__name__}`` inputs at once: ``x, y = T.{public_name}('x', 'y')``."
+    return make
+
+
+for _prefix in _PREFIXES:
+    for _rank_name, _plural_name in _PLURALS.items():
+        globals()[_prefix + _plural_name] = _plural(globals()[_prefix + _rank_name],
+                                                    _prefix + _plural_name)
+
 constant = basic.constant
 
 
@@ -196,6 +215,11 @@ set_subtensor, inc_subtensor = subtensor.set_subtensor, subtensor.inc_subtensor
 
 
 __all__ = [
+    "scalars", "vectors", "matrices", "tensor3s", "tensor4s", "fscalars",
+    "fvectors", "fmatrices", "ftensor3s", "ftensor4s", "dscalars", "dvectors",
+    "dmatrices", "dtensor3s", "dtensor4s", "iscalars", "ivectors", "imatrices",
+    "itensor3s", "itensor4s", "lscalars", "lvectors", "lmatrices", "ltensor3s",
+    "ltensor4s", "bscalars", "bvectors", "bmatrices", "btensor3s", "btensor4s",
     "abs", "add", "all", "alloc", "and_", "any", "arange", "arccos", "arcsin", "arctan",
     "argmax", "argmin", "as_tensor", "as_tensor_variable", "batched_dot", "bitwise_not",
     "bmatrix", "bscalar", "btensor3", "btensor4", "bvector", "cast", "ceil", "clip",

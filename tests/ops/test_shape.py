@@ -187,3 +187,10 @@ def test_flatten_accepts_theanos_outdim(backend, rng):
     f = graphc.function([x], T.flatten(x, outdim=2), backend=backend)
     xv = rng.normal(size=(2, 3, 4))
     assert_close(f(xv), xv.reshape(2, -1))
+
+
+def test_plural_constructors_make_named_inputs():
+    a, b = T.dmatrices("a", "b")
+    assert (a.name, b.name, a.dtype, a.ndim) == ("a", "b", "float64", 2)
+    xs = T.fvectors(3)
+    assert len(xs) == 3 and all(v.dtype == "float32" and v.ndim == 1 for v in xs)
