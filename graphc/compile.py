@@ -423,6 +423,9 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
         argument is cast; False: only safe casts.
     profile : bool
         Record per-node timings in ``f.profile``.
+    mode : str, optional
+        Theano's spelling of ``optimizer``: "FAST_RUN", "FAST_COMPILE" or
+        "DebugMode"/"DEBUG_MODE" (no rewrites).
     no_default_updates : bool or list of SharedVariable
         By default, every shared variable the graph reads that has a
         ``default_update`` expression and no update in ``updates`` is updated
@@ -437,6 +440,8 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
     >>> float(f([1.0, 2.0]))
     5.0
     """
+    if mode is not None:
+        optimizer = _optimizer_for_mode(mode)
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise GraphcValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', "
                                f"got {on_unused_input!r}")
@@ -479,6 +484,19 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
         "unpack_single": unpack_single,
     }
     return Function(spec)
+
+
+# Theano's mode names -> optimizer.
+_MODES = {"FAST_RUN": "fast_run", "FAST_COMPILE": "fast_compile", "DebugMode": None,
+          "DEBUG_MODE": None}
+
+
+def _optimizer_for_mode(mode):
+    if mode not in _MODES:
+        raise GraphcValueError(f"mode must be one of {sorted(_MODES)}, got {mode!r}; "
+                               "graphc chooses rewrites with optimizer= and the backend "
+                               "with backend=")
+    return _MODES[mode]
 
 
 # ------------------------------------------------------------------------ eval
