@@ -22,11 +22,13 @@ def _check_inner(name, x, y, kx, ky):
                          f"aligned ({a} != {b})")
 
 
-def _run_product(name, fn, x, y):
+def _run_product(name, fn, x, y, dtype):
+    """``fn(x, y)`` computed in ``dtype``; misaligned shapes raise a ShapeError."""
     try:
-        return fn(x, y)
+        product = fn(x.astype(dtype, copy=False), y.astype(dtype, copy=False))
     except ValueError:
         raise ShapeError(f"{name}: shapes {x.shape} and {y.shape} are not aligned") from None
+    return np.asarray(product, dtype=dtype)
 
 
 class Dot(Op):
@@ -43,9 +45,7 @@ class Dot(Op):
 
     def perform(self, node, inputs):
         x, y = inputs
-        dtype = node.outputs[0].dtype
-        return [np.asarray(_run_product("dot", np.dot, x.astype(dtype, copy=False),
-                                        y.astype(dtype, copy=False)), dtype=dtype)]
+        return [_run_product("dot", np.dot, x, y, node.outputs[0].dtype)]
 
     def infer_shape(self, node, input_shapes):
         x_shape, y_shape = input_shapes
@@ -92,9 +92,7 @@ class Matmul(Op):
 
     def perform(self, node, inputs):
         x, y = inputs
-        dtype = node.outputs[0].dtype
-        return [np.asarray(_run_product("matmul", np.matmul, x.astype(dtype, copy=False),
-                                        y.astype(dtype, copy=False)), dtype=dtype)]
+        return [_run_product("matmul", np.matmul, x, y, node.outputs[0].dtype)]
 
     def grad(self, inputs, outputs, output_grads):
         (x, y), (gz,) = inputs, output_grads
@@ -213,6 +211,5 @@ class Gemm(Op):
     def perform(self, node, inputs):
         z, x, y = inputs
         dtype = node.outputs[0].dtype
-        product = _run_product("gemm", np.dot, x.astype(dtype, copy=False),
-                               y.astype(dtype, copy=False))
+        product = _run_product("gemm", np.dot, x, y, dtype)
         return [np.asarray(self.beta * z + self.alpha * product, dtype=dtype)]

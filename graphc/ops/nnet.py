@@ -110,11 +110,8 @@ class LogSumExp(Op):
 
     def grad(self, inputs, outputs, output_grads):
         (x,), (z,), (gz,) = inputs, outputs, output_grads
-        pattern, it = [], iter(range(z.ndim))
-        for i in range(x.ndim):
-            pattern.append("x" if i in self.axis else next(it))
-        z_full = shape_ops.dimshuffle(z, pattern)
-        gz_full = shape_ops.dimshuffle(gz, pattern)
+        z_full = shape_ops.restore_axes(z, x.ndim, self.axis)
+        gz_full = shape_ops.restore_axes(gz, x.ndim, self.axis)
         return [ew.mul(gz_full, ew.exp(ew.sub(x, z_full)))]
 
 
@@ -186,8 +183,5 @@ def logsumexp(x, axis=None, keepdims=False):
     axes = reduction.normalize_axis(axis, x.ndim, "logsumexp")
     result = LogSumExp(axes)(x)
     if keepdims:
-        pattern, it = [], iter(range(result.ndim))
-        for i in range(x.ndim):
-            pattern.append("x" if i in axes else next(it))
-        result = shape_ops.dimshuffle(result, pattern)
+        result = shape_ops.restore_axes(result, x.ndim, axes)
     return result

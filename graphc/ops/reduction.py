@@ -115,10 +115,8 @@ class Reduce(Op):
 
 def _expand_back(value, x, axis):
     """Broadcast a reduced ``value`` back to the shape of ``x``."""
-    pattern, it = [], iter(range(value.ndim))
-    for i in range(x.ndim):
-        pattern.append("x" if i in axis else next(it))
-    return shape_ops.alloc(shape_ops.dimshuffle(value, pattern), *shape_ops.shape_list(x))
+    restored = shape_ops.restore_axes(value, x.ndim, axis)
+    return shape_ops.alloc(restored, *shape_ops.shape_list(x))
 
 
 def _prod_grad(x, z, gz_full, axis):
@@ -148,10 +146,7 @@ def reduce(kind, x, axis=None, keepdims=False):
     if not axes and kind in ("all", "any"):
         result = ew.neq(x, 0)
     if keepdims:
-        pattern, it = [], iter(range(result.ndim))
-        for i in range(x.ndim):
-            pattern.append("x" if i in axes else next(it))
-        result = shape_ops.dimshuffle(result, pattern)
+        result = shape_ops.restore_axes(result, x.ndim, axes)
     return result
 
 

@@ -87,6 +87,13 @@ def dimshuffle(x, pattern):
     return DimShuffle(x.ndim, pattern)(x)
 
 
+def restore_axes(reduced, ndim, axes):
+    """``reduced`` (with ``axes`` of an ``ndim``-d tensor removed) with those axes back,
+    of length 1: what ``keepdims=True`` gives."""
+    kept = iter(range(reduced.ndim))
+    return dimshuffle(reduced, ["x" if i in axes else next(kept) for i in range(ndim)])
+
+
 # ---------------------------------------------------------------------- shape
 class Shape(Op):
     """The shape of a tensor, as an int64 vector."""
