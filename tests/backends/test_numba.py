@@ -248,6 +248,17 @@ def _child(compiledir):
     return result
 
 
+def test_function_compiles_eagerly_for_contiguous_inputs():
+    # graphc.function() compiles (or loads) the machine code; the first call with
+    # C-contiguous inputs of the declared dtypes must not compile again.
+    x, y = T.fmatrix("x"), T.ivector("y")
+    f = graphc.function([x, y], T.sum(T.exp(x), axis=1) + y, backend="numba")
+    dispatcher = f._run.dispatcher
+    assert len(dispatcher.signatures) == 1
+    f(np.ones((2, 3), "float32"), np.arange(2, dtype="int32"))
+    assert len(dispatcher.signatures) == 1
+
+
 def test_second_process_loads_machine_code_from_the_cache(tmp_path):
     first = _child(tmp_path)
     assert "HITS 0" in first.stdout

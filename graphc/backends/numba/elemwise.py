@@ -343,7 +343,7 @@ def emit_map(ctx, inputs, outputs, scalar):
     buffers = []
     for dtype in out_dtypes:
         buffer = ctx.tmp("o")
-        ctx.line(f"{buffer} = np.empty({size}, {np_dtype(dtype)})")
+        ctx.line(f"{buffer} = k_empty({size}, {np_dtype(dtype)})")
         buffers.append(buffer)
     loop = "numba.prange" if False else "range"
     ctx.line(f"for i in {loop}({size}):")

@@ -74,7 +74,7 @@ def lower_dot(ctx, node):
     a2, b2, o = ctx.tmp("m"), ctx.tmp("m"), ctx.tmp("o")
     ctx.line(f"{a2} = k_reshape({a}, (1, -1))" if x.ndim == 1 else f"{a2} = k_contig({a})")
     ctx.line(f"{b2} = k_reshape({b}, (-1, 1))" if y.ndim == 1 else f"{b2} = k_contig({b})")
-    ctx.line(f"{o} = np.empty(({a2}.shape[0], {b2}.shape[1]), {np_dtype(dtype)})")
+    ctx.line(f"{o} = k_empty(({a2}.shape[0], {b2}.shape[1]), {np_dtype(dtype)})")
     ctx.line(f"k_int_matmul({a2}, {b2}, {o})")
     if out.ndim == 0:
         ctx.line(f"{name} = {o}[0, 0]")
@@ -106,7 +106,7 @@ def lower_matmul(ctx, node):
     a3, b3, o = ctx.tmp("a3"), ctx.tmp("b3"), ctx.tmp("o")
     ctx.line(f"{a3} = k_broadcast_copy({a}, ({bx}, {m}, {k})).reshape(({size}, {m}, {k}))")
     ctx.line(f"{b3} = k_broadcast_copy({b}, ({bx}, {k}, {n})).reshape(({size}, {k}, {n}))")
-    ctx.line(f"{o} = np.empty(({size}, {m}, {n}), {np_dtype(dtype)})")
+    ctx.line(f"{o} = k_empty(({size}, {m}, {n}), {np_dtype(dtype)})")
     if np.dtype(dtype).kind in "fc":
         ctx.line(f"k_batched_dot({a3}, {b3}, {o})")
     else:

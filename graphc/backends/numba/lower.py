@@ -117,7 +117,7 @@ class Context:
     def array(self, var):
         """``var`` as an array expression (a 0-d scalar is boxed)."""
         if var.ndim == 0:
-            return f"np.asarray({self.get(var)})"
+            return f"k_box({self.get(var)})"
         return self.get(var)
 
     def scalar(self, var):
@@ -163,10 +163,10 @@ class Context:
 
 
 def _lowerings():
-    from graphc.backends.numba import (elemwise, linalg, nnet, reduction, shape,
-                                       subtensor)
+    from graphc.backends.numba import (conv, elemwise, linalg, nnet, random, reduction,
+                                       shape, subtensor)
     table = {}
-    for module in (elemwise, reduction, shape, linalg, subtensor, nnet):
+    for module in (elemwise, reduction, shape, linalg, subtensor, nnet, conv, random):
         table.update(module.LOWERINGS)
     return table
 
@@ -189,8 +189,8 @@ def _try_fold(node):
     """Output constants of ``node`` if all its inputs are constants and it is small."""
     if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
         return None
-    if lowering_for(node.op) is None:
-        return None    # unknown ops may be impure (random draws): never fold them
+    if lowering_for(node.op) is None or getattr(node.op, "nondeterministic", False):
+        return None    # unknown ops may be impure, random draws are: never fold them
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -276,7 +276,7 @@ def _return_outputs(ctx, outputs):
     for var in outputs:
         expr = ctx.get(var)
         if var.ndim == 0:
-            results.append(f"np.asarray({expr})")
+            results.append(f"k_box({expr})")
             continue
         var = ctx.resolve(var)
         base = ctx.bases.get(var, var)

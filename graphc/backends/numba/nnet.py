@@ -134,7 +134,7 @@ def _lower_rowwise(kernel):
         (x,), (out,) = node.inputs, node.outputs
         x3, _ = view3(ctx, x, (node.op.axis,))
         o3, name = ctx.tmp("o"), ctx.tmp("v")
-        ctx.line(f"{o3} = np.empty_like({x3})")
+        ctx.line(f"{o3} = k_empty_like({x3})")
         ctx.line(f"{kernel}({x3}, {o3})")
         ctx.line(f"{name} = {o3}.reshape({ctx.get(x)}.shape)")
         ctx.bind(out, name)
@@ -151,7 +151,7 @@ def lower_sxent(ctx, node):
     out = node.outputs[0]
     xc, name = ctx.tmp("x"), ctx.tmp("v")
     ctx.line(f"{xc} = k_contig({ctx.get(x)})")
-    ctx.line(f"{name} = np.empty({xc}.shape[0], {np_dtype(out.dtype)})")
+    ctx.line(f"{name} = k_empty({xc}.shape[0], {np_dtype(out.dtype)})")
     ctx.line(f"k_sxent({xc}, {ctx.get(y)}, {name})")
     ctx.bind(out, name)
 
@@ -161,7 +161,7 @@ def lower_sxent_grad(ctx, node):
     out = node.outputs[0]
     xc, name = ctx.tmp("x"), ctx.tmp("v")
     ctx.line(f"{xc} = k_contig({ctx.get(x)})")
-    ctx.line(f"{name} = np.empty_like({xc})")
+    ctx.line(f"{name} = k_empty_like({xc})")
     ctx.line(f"k_sxent_grad({ctx.array(gz)}, {xc}, {ctx.get(y)}, {name})")
     ctx.bind(out, name)
 

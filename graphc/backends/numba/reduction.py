@@ -195,7 +195,7 @@ def emit_reduce(ctx, x, axes, out, kernel):
     """Reduce ``x`` over ``axes`` with ``kernel(x3, o2)`` into the variable ``out``."""
     x3, kept = view3(ctx, x, axes)
     o2 = ctx.tmp("o")
-    ctx.line(f"{o2} = np.empty(({x3}.shape[0], {x3}.shape[2]), {np_dtype(out.dtype)})")
+    ctx.line(f"{o2} = k_empty(({x3}.shape[0], {x3}.shape[2]), {np_dtype(out.dtype)})")
     ctx.line(f"{kernel}({x3}, {o2})")
     name = ctx.tmp("v")
     if out.ndim == 0:
@@ -229,7 +229,7 @@ def lower_sum_to_shape_of(ctx, node):
         ctx.line("    raise ValueError('graphc: gradient does not fit its input')")
         dims.append(dim)
     o = ctx.tmp("o")
-    ctx.line(f"{o} = np.zeros(({''.join(d + ', ' for d in dims)}), {np_dtype(out.dtype)})")
+    ctx.line(f"{o} = k_zeros(({''.join(d + ', ' for d in dims)}), {np_dtype(out.dtype)})")
     index = ctx.nd_loop(f"{gname}.shape", g.ndim)
     target = ", ".join(f"{i} if {d} != 1 else 0" for i, d in zip(index, dims))
     ctx.line(f"{o}[{target}] += {gname}[{', '.join(index)}]")

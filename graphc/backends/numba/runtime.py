@@ -4,10 +4,11 @@ The kernels (names starting ``k_``) live beside the lowering of their op family;
 this module gathers them with the fast math functions, so one import line
 serves every generated module.
 """
-from graphc.backends.numba import elemwise, fallback, linalg, nnet, reduction, shape, subtensor
+from graphc.backends.numba import (conv, elemwise, fallback, linalg, nnet, random, reduction,
+                                   shape, subtensor)
 from graphc.backends.numba.fastmath import KERNELS
 
-_FAMILIES = (elemwise, reduction, shape, linalg, subtensor, nnet, fallback)
+_FAMILIES = (elemwise, reduction, shape, linalg, subtensor, nnet, fallback, conv, random)
 
 for _module in _FAMILIES:
     globals().update({name: value for name, value in vars(_module).items()

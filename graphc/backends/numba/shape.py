@@ -32,6 +32,42 @@ def k_arange_len(start, stop, step):
     return max(n, 0)
 
 
+# Allocation kernels. Numba compiles its implementation of ``np.empty``, ``np.zeros``,
+# ``np.full`` ... afresh in every process for every (shape, dtype) signature, ~0.1-0.4 s
+# each and never cached on disk; the generated code calls these cached wrappers instead,
+# which a new process loads from disk in milliseconds.
+@njit(cache=True)
+def k_empty(shape, dtype):
+    return np.empty(shape, dtype)
+
+
+@njit(cache=True)
+def k_zeros(shape, dtype):
+    return np.zeros(shape, dtype)
+
+
+@njit(cache=True)
+def k_full(shape, value, dtype):
+    return np.full(shape, value, dtype)
+
+
+@njit(cache=True)
+def k_empty_like(x):
+    return np.empty_like(x)
+
+
+@njit(cache=True)
+def k_box(x):
+    """A 0-d array holding the scalar ``x`` (``np.asarray(x)``)."""
+    return np.asarray(x)
+
+
+@njit(cache=True)
+def k_broadcast(x, shape):
+    """``np.broadcast_to(x, shape)``: a read-only view."""
+    return np.broadcast_to(x, shape)
+
+
 def _tuple(items):
     return "(" + "".join(f"{item}, " for item in items) + ")"
 
@@ -44,7 +80,7 @@ def lower_dimshuffle(ctx, node):
         return
     if x.ndim == 0:
         name = ctx.tmp("v")
-        ctx.line(f"{name} = np.full({_tuple(['1'] * out.ndim)}, {ctx.get(x)}, "
+        ctx.line(f"{name} = k_full({_tuple(['1'] * out.ndim)}, {ctx.get(x)}, "
                  f"{np_dtype(out.dtype)})")
         ctx.bind(out, name)
         return
@@ -70,7 +106,7 @@ def lower_dimshuffle(ctx, node):
 def lower_shape(ctx, node):
     (x,), (out,) = node.inputs, node.outputs
     name = ctx.tmp("v")
-    ctx.line(f"{name} = np.empty({x.ndim}, np.int64)")
+    ctx.line(f"{name} = k_empty({x.ndim}, np.int64)")
     for axis in range(x.ndim):
         ctx.line(f"{name}[{axis}] = {ctx.get(x)}.shape[{axis}]")
     ctx.bind(out, name)
@@ -85,7 +121,7 @@ def lower_shape_i(ctx, node):
 def lower_make_vector(ctx, node):
     out = node.outputs[0]
     name = ctx.tmp("v")
-    ctx.line(f"{name} = np.empty({len(node.inputs)}, {np_dtype(out.dtype)})")
+    ctx.line(f"{name} = k_empty({len(node.inputs)}, {np_dtype(out.dtype)})")
     for i, var in enumerate(node.inputs):
         ctx.line(f"{name}[{i}] = {ctx.scalar(var)}")
     ctx.bind(out, name)
@@ -114,7 +150,7 @@ def lower_alloc(ctx, node):
     dims = _tuple(f"np.int64({ctx.scalar(s)})" for s in shape)
     name = ctx.tmp("v")
     if ctx.is_unit(value):
-        ctx.line(f"{name} = np.full({dims}, {ctx.scalar(value)}, {np_dtype(out.dtype)})")
+        ctx.line(f"{name} = k_full({dims}, {ctx.scalar(value)}, {np_dtype(out.dtype)})")
     else:
         ctx.line(f"{name} = k_broadcast_copy({ctx.get(value)}, {dims})")
     ctx.bind(out, name)
@@ -132,7 +168,7 @@ def lower_arange(ctx, node):
     out = node.outputs[0]
     n, name = ctx.tmp("n"), ctx.tmp("v")
     ctx.line(f"{n} = k_arange_len({start}, {stop}, {step})")
-    ctx.line(f"{name} = np.empty({n}, {np_dtype(out.dtype)})")
+    ctx.line(f"{name} = k_empty({n}, {np_dtype(out.dtype)})")
     ctx.line(f"for i in range({n}):")
     ctx.line(f"    {name}[i] = {start} + i * {step}")
     ctx.bind(out, name)
@@ -147,7 +183,7 @@ def lower_tile(ctx, node):
     dims = [str(reps[k]) if k < lead else f"{xname}.shape[{k - lead}] * {reps[k]}"
             for k in range(ndim)]
     name = ctx.tmp("v")
-    ctx.line(f"{name} = np.empty({_tuple(dims)}, {np_dtype(out.dtype)})")
+    ctx.line(f"{name} = k_empty({_tuple(dims)}, {np_dtype(out.dtype)})")
     index = ctx.nd_loop(f"{name}.shape", ndim)
     source = [f"{index[k]} % {xname}.shape[{k - lead}]" for k in range(lead, ndim)]
     ctx.line(f"{name}[{', '.join(index)}] = {xname}[{', '.join(source)}]")
@@ -162,7 +198,7 @@ def lower_repeat(ctx, node):
     dims = [f"{xname}.shape[{k}]" + (f" * {times}" if k == axis else "")
             for k in range(x.ndim)]
     name = ctx.tmp("v")
-    ctx.line(f"{name} = np.empty({_tuple(dims)}, {np_dtype(out.dtype)})")
+    ctx.line(f"{name} = k_empty({_tuple(dims)}, {np_dtype(out.dtype)})")
     index = ctx.nd_loop(f"{name}.shape", x.ndim)
     source = [f"{i} // {times}" if k == axis else i for k, i in enumerate(index)]
     ctx.line(f"{name}[{', '.join(index)}] = {xname}[{', '.join(source)}]")

@@ -118,7 +118,7 @@ def _flat_index(ctx, x, first, group):
         expr = "1"
     ctx.line(f"{length} = {expr}")
     flat = ctx.tmp("fi")
-    ctx.line(f"{flat} = np.empty({length}, np.int64)")
+    ctx.line(f"{flat} = k_empty({length}, np.int64)")
     ctx.line(f"for j in range({length}):")
     terms = []
     for (kind, var), dim in zip(group, dims):
@@ -160,7 +160,7 @@ def lower_subtensor(ctx, node):
     flat, pre, red, post, length, head, tail = _flat_index(ctx, x, first, group)
     x3, o3, name = ctx.tmp("x3_"), ctx.tmp("o"), ctx.tmp("v")
     ctx.line(f"{x3} = k_reshape({ctx.get(x)}, ({pre}, {red}, {post}))")
-    ctx.line(f"{o3} = np.empty(({x3}.shape[0], {length}, {x3}.shape[2]), "
+    ctx.line(f"{o3} = k_empty(({x3}.shape[0], {length}, {x3}.shape[2]), "
              f"{np_dtype(out.dtype)})")
     ctx.line(f"k_take({x3}, {flat}, {o3})")
     shape = head + [length] + tail
@@ -208,7 +208,7 @@ def lower_inc_subtensor(ctx, node):
         ctx.line(f"{view}[{', '.join(loop)}] {op_text} {value}")
     else:
         vb = ctx.tmp("vb")
-        ctx.line(f"{vb} = np.broadcast_to({ctx.array(v)}, {view}.shape)")
+        ctx.line(f"{vb} = k_broadcast({ctx.array(v)}, {view}.shape)")
         loop = ctx.nd_loop(f"{view}.shape", target_ndim)
         ctx.line(f"{view}[{', '.join(loop)}] {op_text} {vb}[{', '.join(loop)}]")
     ctx.indent -= target_ndim
