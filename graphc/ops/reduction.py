@@ -265,7 +265,10 @@ class SumToShapeOf(Op):
     Gradients of broadcasting ops need it when a static shape does not tell
     whether an input was broadcast; it is a no-op when shapes agree. The target
     shape comes as int64 scalars, so the broadcast input itself need not be kept.
+    When nothing is summed the output is ``g`` itself, hence the view_map.
     """
+
+    view_map = {0: 0}
 
     def make_node(self, g, *shape):
         if g.ndim != len(shape):

@@ -229,11 +229,18 @@ def lower_sum_to_shape_of(ctx, node):
         ctx.line("    raise ValueError('graphc: gradient does not fit its input')")
         dims.append(dim)
     o = ctx.tmp("o")
+    # Most gradients already have the target shape: pass them through (a view, as the
+    # op's view_map says), and sum only when an axis was really broadcast.
+    same = " and ".join(f"{d} == {gname}.shape[{k}]" for k, d in enumerate(dims))
+    ctx.line(f"if {same}:")
+    ctx.line(f"    {o} = {gname}")
+    ctx.line("else:")
+    ctx.indent += 1
     ctx.line(f"{o} = k_zeros(({''.join(d + ', ' for d in dims)}), {np_dtype(out.dtype)})")
     index = ctx.nd_loop(f"{gname}.shape", g.ndim)
     target = ", ".join(f"{i} if {d} != 1 else 0" for i, d in zip(index, dims))
     ctx.line(f"{o}[{target}] += {gname}[{', '.join(index)}]")
-    ctx.indent -= g.ndim
+    ctx.indent -= g.ndim + 1
     ctx.bind(out, o)
 
 
