@@ -305,8 +305,10 @@ def _pytensor_mlp(start, xv, yv):
         p = pt.special.softmax(pt.tanh(x @ W1 + b1) @ W2 + b2, axis=1)
         cost = -pt.log(p[pt.arange(y.shape[0]), y]).mean()
         grads = pytensor.grad(cost, shared)
+        # PyTensor upcasts a Python float to float64: give the rate as float32.
+        rate = np.float32(0.01)
         f = pytensor.function([x, y], cost, mode=mode,
-                              updates=[(v, v - 0.01 * g) for v, g in zip(shared, grads)])
+                              updates=[(v, v - rate * g) for v, g in zip(shared, grads)])
         runs[label] = (lambda f=f: f(xv, yv))
     return runs
 
