@@ -279,3 +279,18 @@ def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path, monkeypatch):
     np.testing.assert_allclose(function(0)[0], [1.0, 1.0])
     with open(path) as stream:
         assert stream.read() == source
+
+
+def test_profile_times_each_fused_kernel():
+    x = T.fmatrix("x")
+    w = graphc.shared(np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3), name="w")
+    y = T.nnet.softmax(T.tanh(T.dot(x, w) + 1) * 2).sum()
+    f = graphc.function([x], y, profile=True, backend="numba")
+    reference = graphc.function([x], y, backend="python")
+    xv = np.linspace(0, 1, 20, dtype="float32").reshape(5, 4)
+    for _ in range(3):
+        np.testing.assert_allclose(f(xv), reference(xv), rtol=1e-5)
+    nodes = f.fgraph.toposort()
+    assert set(f.profile.node_time) == set(nodes)
+    assert all(f.profile.node_calls[node] == 3 for node in nodes)
+    assert "Softmax" in f.profile.summary()
