@@ -305,3 +305,11 @@ def test_eval_on_a_variable():
     x = T.dvector("x")
     assert_close((x * 2).eval({x: np.array([1.0, 2.0])}), [2.0, 4.0])
     assert_close(T.constant(np.array([1.0, 2.0])).sum().eval(), 3.0)
+
+
+def test_a_backend_that_is_not_available_is_a_clear_error():
+    x = T.dvector("x")
+    with pytest.raises(graphc.GraphcError, match="cuda"):
+        graphc.function([x], x * 2, backend="cuda")
+    with pytest.raises(graphc.GraphcError, match="unknown backend"):
+        graphc.function([x], x * 2, backend="tpu")

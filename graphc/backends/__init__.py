@@ -22,4 +22,11 @@ def get(name):
     """The backend called ``name``."""
     if name not in _MODULES:
         raise GraphcValueError(f"unknown backend {name!r}; choose one of {sorted(_MODULES)}")
-    return importlib.import_module(_MODULES[name]).BACKEND
+    try:
+        module = importlib.import_module(_MODULES[name])
+    except ModuleNotFoundError as error:
+        if error.name != _MODULES[name]:
+            raise
+        raise GraphcValueError(f"the {name!r} backend is not available in this version of "
+                               "graphc; use backend='numba' or 'python'") from None
+    return module.BACKEND
