@@ -33,27 +33,16 @@ the error. Dtypes other than float32/float64 (and, for max pooling, integers) ar
 left to the object-mode fallback.
 """
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
-from graphc.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, Pool2d, Pool2dGrad
+from graphc.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, Pool2d, Pool2dGrad,
+                             pool_out_length)
 from graphc.backends.numba import fallback
+from graphc.backends.numba.nnet import zero_of
 
 _BORDER_CODES = {"valid": 1, "full": 2, "half": 3}
 _POOL_CODES = {"max": 0, "average_inc_pad": 1, "average_exc_pad": 2}
 _FLOATS = ("float32", "float64")
-
-
-def _zero_of(x):
-    raise NotImplementedError
-
-
-@overload(_zero_of)
-def _zero_of_impl(x):
-    """A zero of array ``x``'s dtype (a float32 select stays float32)."""
-    if x.dtype == types.float32:
-        return lambda x: np.float32(0.0)
-    return lambda x: 0.0
 
 
 # ------------------------------------------------------------ geometry
@@ -289,17 +278,8 @@ def k_conv2d_grad_weights(x, gz, KH, KW, mode, ph, pw, sh, sw, dh, dw):
     return gw.reshape(O, C, KH, KW)
 
 
-@njit(cache=True)
-def _pool_out(length, ws, stride, pad, ignore_border):
-    """As ``graphc.ops.conv.pool_out_length``."""
-    if length == 0:
-        return 0
-    padded = length + 2 * pad
-    if ignore_border:
-        return max((padded - ws) // stride + 1, 0)
-    if stride >= ws:
-        return (padded - 1) // stride + 1
-    return max(0, (padded - 1 - ws) // stride + 1) + 1
+# The pooled length is the op's own rule, compiled (one definition for both backends).
+_pool_out = njit(cache=True)(pool_out_length)
 
 
 @njit(cache=True, error_model="numpy")
@@ -387,7 +367,7 @@ def k_pool2d_grad(x, gz, maxout, mode, wh, ww, sh, sw, ph, pw, ignore_border):
                             # A select, not a branch: which element is the maximum is
                             # random, and mispredicted branches cost more than the adds.
                             gf[np.uint64(row + ix)] += g if xf[np.uint64(row + ix)] == m \
-                                else _zero_of(gf)
+                                else zero_of(gf)
                 else:
                     share = g / _pool_count(mode, y0, x0, ylo, yhi, xlo, xhi,
                                             wh, ww, ph, pw, H, W)

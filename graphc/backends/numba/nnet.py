@@ -15,12 +15,12 @@ from graphc.backends.numba.lower import np_dtype
 from graphc.backends.numba.reduction import view3
 
 
-def _zero_of(x):
+def zero_of(x):
     raise NotImplementedError
 
 
-@overload(_zero_of)
-def _zero_of_impl(x):
+@overload(zero_of)
+def zero_of_impl(x):
     """A zero of ``x``'s dtype (float32 stays float32, so loops stay narrow)."""
     if x.dtype == types.float32:
         return lambda x: np.float32(0.0)
@@ -44,7 +44,7 @@ def k_softmax(x, o):
     for p in range(P):
         for q in range(Q):
             m = _row_max(x, p, q, R)
-            total = _zero_of(x)
+            total = zero_of(x)
             for r in range(R):
                 e = fexp(x[p, r, q] - m)
                 o[p, r, q] = e
@@ -75,9 +75,9 @@ def k_logsumexp(x, o):
     P, R, Q = x.shape
     for p in range(P):
         for q in range(Q):
-            m = _row_max(x, p, q, R) if R else _zero_of(x)
+            m = _row_max(x, p, q, R) if R else zero_of(x)
             if not np.isfinite(m):
-                m = _zero_of(x)    # as the reference: a non-finite max shifts by 0
+                m = zero_of(x)    # as the reference: a non-finite max shifts by 0
             total = 0.0
             for r in range(R):
                 total += fexp(x[p, r, q] - m)
