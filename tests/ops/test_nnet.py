@@ -137,3 +137,30 @@ def test_logsumexp_in_nnet(backend, rng):
     f = graphc.function([x], T.nnet.logsumexp(x, axis=1), backend=backend)
     xv = rng.normal(size=(3, 4))
     assert_close(f(xv), np.log(np.exp(xv).sum(1)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_row_kernels_on_large_inputs(backend, rng, dtype):
+    # 300 x 200 is above the numba backend's PARALLEL_MIN: the rows run on every
+    # core there. Special rows check that the vectorized max (which skips NaN)
+    # still lets a NaN reach the result, and that +-inf rows match NumPy.
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    f = graphc.function([x], [T.nnet.softmax(x), T.nnet.log_softmax(x),
+                              T.logsumexp(x, axis=1)], backend=backend)
+    xv = rng.normal(scale=4, size=(300, 200)).astype(dtype)
+    xv[3, 17] = np.nan
+    xv[5, 0] = np.inf
+    xv[7, :] = -np.inf
+    xv[9, 199] = 80.0
+    x64 = xv.astype("float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = np.where(np.isfinite(x64.max(1, keepdims=True)), x64.max(1, keepdims=True), 0)
+        lse = np.log(np.exp(x64 - shift).sum(1)) + shift[:, 0]
+        want = [np_softmax(x64), np_log_softmax(x64), lse]
+    for got, ref in zip(f(xv), want):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        finite = np.isfinite(ref)
+        assert_close(got[finite], ref[finite], dtype)
+        np.testing.assert_array_equal(got[~finite & ~np.isnan(ref)],
+                                      ref[~finite & ~np.isnan(ref)])

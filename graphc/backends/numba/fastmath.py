@@ -22,9 +22,14 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 F32 = np.float32
+# Fused multiply-add in the polynomials: one rounding instead of two (as accurate or
+# more), and about 30% faster on 1e6 exps here. Only contraction: no other
+# fast-math assumption, so NaN and inf still take the IEEE paths written below.
+_FMA = {"contract"}
 
 
 # -------------------------------------------------------------- bit casts
@@ -44,6 +49,24 @@ def _f32_as_i32(typingctx, x):
     return types.int32(types.float32), codegen
 
 
+@intrinsic
+def maxnum(typingctx, a, b):
+    """``llvm.maxnum``: the larger of two floats, and the other one where one is NaN.
+
+    A loop reducing with it vectorizes (a ``v if v > m else m`` select does not,
+    because of its NaN ordering). Only for shifts where NaN propagates anyway
+    (the max subtracted before ``exp`` in softmax: a NaN reaches the sum).
+    """
+    if a != b or not isinstance(a, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(args[0].type, [args[0].type, args[0].type])
+        name = f"llvm.maxnum.f{a.bitwidth}"
+        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, name), args)
+    return a(a, a), codegen
+
+
 # ----------------------------------------------------------- float32 kernels
 _LOG2E = F32(1.44269504088896341)
 _LN2_HI = F32(0.693359375)
@@ -60,7 +83,7 @@ _INF = F32(np.inf)
 _NAN = F32(np.nan)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def exp32(x):
     """float32 exp: Cephes expf with the power of two split in two factors so that
     results in the denormal range come out right instead of flushing to zero."""
@@ -94,7 +117,7 @@ _FLT_MIN = F32(1.17549435e-38)
 _TWO23 = F32(8388608.0)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def _log_poly32(x):
     """``log(1 + x) - x + x*x/2`` for x in [sqrt(1/2) - 1, sqrt(2) - 1] (Cephes)."""
     p = _LOG_P[0]
@@ -109,7 +132,7 @@ def _log_poly32(x):
     return p * x * (x * x)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def log32(x):
     """float32 log: Cephes logf with the exponent read from the bits (denormals are
     scaled by 2**23 first)."""
@@ -137,7 +160,7 @@ _TANH_P = (F32(-5.70498872745e-3), F32(2.06390887954e-2), F32(-5.37397155531e-2)
 _TANH_SMALL = F32(0.625)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def tanh32(x):
     """float32 tanh: odd polynomial below 0.625 (Cephes tanhf), else 1 - 2/(exp(2|x|)+1)."""
     a = abs(x)
@@ -154,7 +177,7 @@ def tanh32(x):
     return small if a < _TANH_SMALL else big
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def sigmoid32(x):
     """float32 logistic from ``e = exp(-|x|)``: no overflow, full accuracy for x << 0."""
     e = exp32(-abs(x))
@@ -162,7 +185,7 @@ def sigmoid32(x):
     return t if x >= _ZERO else e * t
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def log1p32(x):
     """float32 log1p: the logf polynomial near 0 (Cephes log1pf), log(1 + x) elsewhere."""
     z = _ONE + x
@@ -173,7 +196,7 @@ def log1p32(x):
     return y if near else far
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def softplus32(x):
     """float32 ``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``."""
     return max(x, _ZERO) + log1p32(exp32(-abs(x))) if x == x else x
@@ -182,7 +205,7 @@ def softplus32(x):
 _EXPM1_C = tuple(F32(1.0 / math.factorial(k)) for k in range(9, 1, -1))
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def expm132(x):
     """float32 expm1: Taylor polynomial for |x| < 0.5, exp(x) - 1 elsewhere."""
     p = _EXPM1_C[0]
@@ -208,7 +231,7 @@ _ERFC_C = (F32(0.17087277), F32(-0.82215223), F32(1.48851587), F32(-1.13520398),
            F32(1.00002368), F32(-1.26551223))
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FMA)
 def erf32(x):
     """float32 erf: ``x * T(x*x)`` for |x| < 1 (Cephes erff), ``1 - erfc(|x|)`` beyond."""
     z = x * x

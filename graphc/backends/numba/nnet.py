@@ -5,12 +5,12 @@ Each is one kernel over a C-contiguous ``(pre, axis, post)`` view (see
 passes over a contiguous row with the vectorizable ``fexp``.
 """
 import numpy as np
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import overload
 
 from graphc.ops.nnet import (LogSoftmax, LogSumExp, Softmax, SoftmaxCrossentropy,
                              SoftmaxCrossentropyGrad)
-from graphc.backends.numba.fastmath import fexp, flog
+from graphc.backends.numba.fastmath import fexp, flog, maxnum
 from graphc.backends.numba.lower import np_dtype
 from graphc.backends.numba.reduction import view3
 
@@ -29,17 +29,98 @@ def zero_of_impl(x):
 
 @njit(cache=True)
 def _row_max(x, p, q, R):
+    """The shift of row ``(p, :, q)``; NaNs are skipped (they reach the sum anyway)."""
     m = x[p, 0, q]
     for r in range(1, R):
-        v = x[p, r, q]
-        m = v if v > m else m
+        m = maxnum(m, x[p, r, q])
     return m
+
+
+@njit(cache=True)
+def _max_c(row):
+    """The shift of a contiguous row: one ``maxnum`` reduction, which vectorizes."""
+    m = row[0]
+    for r in range(1, row.shape[0]):
+        m = maxnum(m, row[r])
+    return m
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _sum_exp_c(row, m):
+    """``sum(exp(row - m))`` in the row's dtype: reassociated, so it vectorizes."""
+    total = zero_of(row)
+    for r in range(row.shape[0]):
+        total += fexp(row[r] - m)
+    return total
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _softmax_c(row, out):
+    m = _max_c(row)
+    total = zero_of(row)
+    for r in range(row.shape[0]):
+        e = fexp(row[r] - m)
+        out[r] = e
+        total += e
+    scale = 1 / total
+    for r in range(row.shape[0]):
+        out[r] = out[r] * scale
+
+
+# Rows of at least this many elements in all run on every core. Measured here
+# (bench/bench_numba.py --rows): threads cost ~3 us per call, and softmax over
+# rows broke even at ~3e3 elements; 1e6 elements ran 0.40 ms on 2 threads
+# against 0.74 ms on one.
+PARALLEL_MIN = 1 << 14
+
+
+@njit(cache=True, parallel=True)
+def _softmax_rows_par(x2, o2):
+    for p in prange(x2.shape[0]):
+        _softmax_c(x2[p], o2[p])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _log_softmax_c(row, out):
+    m = _max_c(row)
+    shift = m + np.log(_sum_exp_c(row, m))
+    for r in range(row.shape[0]):
+        out[r] = row[r] - shift
+
+
+@njit(cache=True, parallel=True)
+def _log_softmax_rows_par(x2, o2):
+    for p in prange(x2.shape[0]):
+        _log_softmax_c(x2[p], o2[p])
+
+
+@njit(cache=True, error_model="numpy")
+def _logsumexp_c(row):
+    m = _max_c(row) if row.shape[0] else zero_of(row)
+    if not np.isfinite(m):
+        m = zero_of(row)    # as the reference: a non-finite max shifts by 0
+    return np.log(_sum_exp_c(row, m)) + m
+
+
+@njit(cache=True, parallel=True)
+def _logsumexp_rows_par(x2, o):
+    for p in prange(x2.shape[0]):
+        o[p] = _logsumexp_c(x2[p])
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_softmax(x, o):
     P, R, Q = x.shape
     if R == 0:
+        return
+    if Q == 1:
+        # Rows: contiguous slices, each pass one vectorized loop.
+        x2, o2 = x.reshape((P, R)), o.reshape((P, R))
+        if P > 1 and P * R >= PARALLEL_MIN:
+            _softmax_rows_par(x2, o2)
+        else:
+            for p in range(P):
+                _softmax_c(x2[p], o2[p])
         return
     for p in range(P):
         for q in range(Q):
@@ -59,10 +140,18 @@ def k_log_softmax(x, o):
     P, R, Q = x.shape
     if R == 0:
         return
+    if Q == 1:
+        x2, o2 = x.reshape((P, R)), o.reshape((P, R))
+        if P > 1 and P * R >= PARALLEL_MIN:
+            _log_softmax_rows_par(x2, o2)
+        else:
+            for p in range(P):
+                _log_softmax_c(x2[p], o2[p])
+        return
     for p in range(P):
         for q in range(Q):
             m = _row_max(x, p, q, R)
-            total = 0.0
+            total = zero_of(x)
             for r in range(R):
                 total += fexp(x[p, r, q] - m)
             shift = m + np.log(total)
@@ -73,12 +162,20 @@ def k_log_softmax(x, o):
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_logsumexp(x, o):
     P, R, Q = x.shape
+    if Q == 1:
+        x2, o1 = x.reshape((P, R)), o.reshape(P)
+        if P > 1 and P * R >= PARALLEL_MIN:
+            _logsumexp_rows_par(x2, o1)
+        else:
+            for p in range(P):
+                o1[p] = _logsumexp_c(x2[p])
+        return
     for p in range(P):
         for q in range(Q):
             m = _row_max(x, p, q, R) if R else zero_of(x)
             if not np.isfinite(m):
                 m = zero_of(x)    # as the reference: a non-finite max shifts by 0
-            total = 0.0
+            total = zero_of(x)
             for r in range(R):
                 total += fexp(x[p, r, q] - m)
             o[p, q] = np.log(total) + m
@@ -96,15 +193,9 @@ def _check_labels(x, y):
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_sxent(x, y, o):
     _check_labels(x, y)
-    N, C = x.shape
-    for i in range(N):
-        m = x[i, 0]
-        for c in range(1, C):
-            m = x[i, c] if x[i, c] > m else m
-        total = 0.0
-        for c in range(C):
-            total += fexp(x[i, c] - m)
-        o[i] = m + np.log(total) - x[i, y[i]]
+    for i in range(x.shape[0]):
+        m = _max_c(x[i])
+        o[i] = m + np.log(_sum_exp_c(x[i], m)) - x[i, y[i]]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
@@ -115,17 +206,9 @@ def k_sxent_grad(gz, x, y, o):
     N, C = x.shape
     for i in range(N):
         g = gz[i if gz.shape[0] != 1 else 0]
-        m = x[i, 0]
-        for c in range(1, C):
-            m = x[i, c] if x[i, c] > m else m
-        total = 0.0
+        _softmax_c(x[i], o[i])
         for c in range(C):
-            e = fexp(x[i, c] - m)
-            o[i, c] = e
-            total += e
-        scale = 1 / total
-        for c in range(C):
-            o[i, c] = o[i, c] * scale * g
+            o[i, c] = o[i, c] * g
         o[i, y[i]] -= g
 
 
