@@ -329,3 +329,27 @@ def test_a_ten_thousand_node_graph_optimizes_and_keeps_its_value():
         ref = np.tanh(ref * 1.0001 + 0.01)
     ref = ref + sum(float(i) * xv.sum() for i in range(2500))
     assert_close(f(xv), ref)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gemm_operand_layouts_and_broadcasting(backend, rng, dtype):
+    # Transposed operands reach BLAS through its transpose flag, sliced ones are
+    # copied; z broadcast over the product, and a 1-row product broadcast over z.
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    w = T.tensor(dtype, shape=(None, None), name="w")
+    z = T.tensor(dtype, shape=(None, None), name="z")
+    b = T.tensor(dtype, shape=(None,), name="b")
+    outs = [z - 0.5 * T.dot(x.T, w), T.dot(x[:, :3], w.T[:, ::2].T) + b,
+            z + T.dot(x[:1], w), 2.0 * z + T.dot(x[:, :0], w[:0])]
+    f = graphc.function([x, w, z, b], outs, backend=backend)
+    assert "Gemm" in op_names(f)
+    xv = rng.normal(size=(5, 5)).astype(dtype)
+    wv = rng.normal(size=(5, 6)).astype(dtype)
+    zv = rng.normal(size=(5, 6)).astype(dtype)
+    bv = rng.normal(size=6).astype(dtype)
+    x64, w64, z64, b64 = (v.astype("float64") for v in (xv, wv, zv, bv))
+    want = [z64 - 0.5 * x64.T @ w64, x64[:, :3] @ w64[::2] + b64, z64 + x64[:1] @ w64,
+            2.0 * z64]
+    for got, ref in zip(f(xv, wv, zv, bv), want):
+        assert got.dtype == dtype and got.shape == ref.shape
+        assert_close(got, ref, dtype)

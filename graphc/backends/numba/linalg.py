@@ -1,18 +1,25 @@
-"""Products: Dot (BLAS through ``np.dot``), batched Matmul, Gemm.
+"""Products: Dot (BLAS through ``np.dot``), batched Matmul, Gemm (BLAS ``xgemm``).
 
 BLAS wants contiguous operands: ``k_blas`` passes C- and F-ordered arrays through
-(numba gives BLAS the transpose flag for F order, the layout of ``x.T``) and
-copies any other layout. Integer products have no BLAS: a plain loop kernel.
+(BLAS gets the transpose flag for F order, the layout of ``x.T``) and copies any
+other layout. Integer products have no BLAS: a plain loop kernel.
+
+Gemm (``beta * z + alpha * dot(x, y)``) calls BLAS ``sgemm``/``dgemm`` once: the
+output starts as a copy of ``z`` and BLAS adds the scaled product into it, so the
+product is never stored on its own and no second loop runs over the output.
 """
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
+from numba.np.linalg import ensure_blas, get_blas_kind
 
 from graphc.graph import TensorType, Variable
 from graphc.ops.elemwise import SCALARS, Composite
 from graphc.ops.linalg import Dot, Gemm, Matmul
 from graphc.backends.numba.elemwise import emit_map
-from graphc.backends.numba.lower import np_dtype
+from graphc.backends.numba.lower import literal, np_dtype
 
 
 def k_blas(x):
@@ -24,6 +31,109 @@ def _k_blas_impl(x):
     if isinstance(x, types.Array) and x.layout in "CF":
         return lambda x: x
     return lambda x: np.ascontiguousarray(x)
+
+
+def _blas_operand(x):
+    raise NotImplementedError
+
+
+@overload(_blas_operand)
+def _blas_operand_impl(x):
+    """``(array, transposed)``: a C array as is, an F array (``x.T``) as its
+    transpose, anything else copied to C order."""
+    if x.layout == "C":
+        return lambda x: (x, 0)
+    if x.layout == "F":
+        return lambda x: (x, 1)
+    return lambda x: (np.ascontiguousarray(x), 0)
+
+
+@intrinsic
+def _xxgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+    """numba's own BLAS entry (``numba_xxgemm``, column-major ``c = alpha a b + beta c``);
+    ``ta``/``tb`` are 0 or 1 (transpose), the scalars are cast to ``c``'s dtype."""
+    ensure_blas()
+    kind = get_blas_kind(c.dtype, "gemm")
+
+    def codegen(context, builder, signature, args):
+        ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc = args
+        char = ir.IntType(8)
+        voidp = char.as_pointer()
+        intp = context.get_value_type(types.intp)
+        fnty = ir.FunctionType(ir.IntType(32), [char, char, char, intp, intp, intp, voidp,
+                                                voidp, intp, voidp, intp, voidp, voidp, intp])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
+        arg_types = signature.args
+
+        def data(index, value):
+            array = context.make_array(arg_types[index])(context, builder, value)
+            return builder.bitcast(array.data, voidp)
+
+        def flag(value):
+            return builder.select(builder.icmp_signed("!=", value, ir.Constant(value.type, 0)),
+                                  ir.Constant(char, ord("t")), ir.Constant(char, ord("n")))
+
+        def slot(index, value):
+            scalar = context.cast(builder, value, arg_types[index], arg_types[11].dtype)
+            return builder.bitcast(cgutils.alloca_once_value(builder, scalar), voidp)
+
+        def size(index, value):
+            return context.cast(builder, value, arg_types[index], types.intp)
+
+        return builder.call(fn, (ir.Constant(char, ord(kind)), flag(ta), flag(tb),
+                                 size(2, m), size(3, n), size(4, k), slot(5, alpha),
+                                 data(6, a), size(7, lda), data(8, b), size(9, ldb),
+                                 slot(10, beta), data(11, c), size(12, ldc)))
+    signature = types.int32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    return signature, codegen
+
+
+@njit(cache=True, error_model="numpy")
+def k_gemm(alpha, x, y, beta, z, o):
+    """``o = beta * z + alpha * (x @ y)``; ``o`` is C-contiguous, of the broadcast shape.
+
+    When the product has the output's shape (every training step), ``o`` starts
+    as ``z`` broadcast and one BLAS call adds ``alpha * x @ y`` into it, reading
+    ``x.T``-style operands through the transpose flag. Otherwise (a product that
+    is itself broadcast, rare) the product is computed, then combined.
+    """
+    M, K = x.shape
+    N = y.shape[1]
+    if y.shape[0] != K:
+        raise ValueError("graphc: matrix product of misaligned shapes")
+    rows, cols = o.shape
+    if rows != M or cols != N:
+        product = np.dot(k_blas(x), k_blas(y))
+        for i in range(rows):
+            for j in range(cols):
+                zij = z[i if z.shape[0] != 1 else 0, j if z.shape[1] != 1 else 0]
+                pij = product[i if M != 1 else 0, j if N != 1 else 0]
+                o[i, j] = beta * zij + alpha * pij
+        return
+    if beta != 0:
+        for i in range(M):
+            zi = z[i if z.shape[0] != 1 else 0]
+            if z.shape[1] == N:
+                o[i, :] = zi
+            else:
+                o[i, :] = zi[0]
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        # An empty sum: BLAS may not be called with a zero leading dimension.
+        for i in range(M):
+            if beta != 0:
+                o[i, :] = o[i, :] * beta
+            else:
+                o[i, :] = 0
+        return
+    a, ta = _blas_operand(y)
+    b, tb = _blas_operand(x)
+    lda = a.shape[1] if ta == 0 else a.shape[0]
+    ldb = b.shape[1] if tb == 0 else b.shape[0]
+    # Row-major o = x @ y is column-major o.T = y.T @ x.T: BLAS sees y first.
+    if _xxgemm(ta, tb, N, M, K, alpha, a, lda, b, ldb, beta, o, N) != 0:
+        raise ValueError("graphc: BLAS gemm failed")
 
 
 @njit(cache=True)
@@ -120,6 +230,18 @@ def lower_matmul(ctx, node):
 def lower_gemm(ctx, node):
     z, x, y = node.inputs
     out = node.outputs[0]
+    if (z.ndim == 2 and np.dtype(out.dtype).name in ("float32", "float64")
+            and x.dtype == y.dtype == out.dtype):
+        zs, xs, ys = ctx.array(z), ctx.get(x), ctx.get(y)
+        o, name = ctx.tmp("o"), ctx.tmp("v")
+        shape = (f"(k_bc({zs}.shape[0], {xs}.shape[0]), "
+                 f"k_bc({zs}.shape[1], {ys}.shape[1]))")
+        ctx.line(f"{o} = k_empty({shape}, {np_dtype(out.dtype)})")
+        alpha, beta = (literal(v, out.dtype) for v in (node.op.alpha, node.op.beta))
+        ctx.line(f"k_gemm({alpha}, {xs}, {ys}, {beta}, {zs}, {o})")
+        ctx.bind(out, o)
+        return
+    # Other dtypes and shapes: the product, then one elementwise loop.
     product = Variable(TensorType(out.dtype, (None,) * out.ndim))
     lower_dot(ctx, _FakeNode((x, y), (product,)))
     # beta * z + alpha * product, with run-time broadcasting, as one loop.
