@@ -162,6 +162,32 @@ def k_red_argmin(x, o):
             o[p, q] = where
 
 
+@njit(cache=True, error_model="numpy")
+def k_sum_to(g, shape):
+    """``g`` summed over the axes where ``shape`` has 1 (a broadcast gradient).
+
+    Most gradients already have the target shape: ``g`` itself comes back (a view
+    as the op's view_map says), and only a real broadcast pays the summing loop.
+    One compiled kernel per rank serves every graph, so graphs carry no loops here.
+    """
+    same = True
+    for k in range(g.ndim):
+        if shape[k] != g.shape[k]:
+            if shape[k] != 1:
+                raise ValueError("graphc: gradient does not fit its input")
+            same = False
+    if same:
+        return g
+    out = np.zeros(shape, g.dtype)
+    flat = out.reshape(-1)
+    for index in np.ndindex(g.shape):
+        at = 0
+        for k in range(g.ndim):
+            at = at * shape[k] + (index[k] if shape[k] != 1 else 0)
+        flat[at] += g[index]
+    return out
+
+
 # ---------------------------------------------------------------- lowering
 def _product(terms):
     return " * ".join(terms) if terms else "1"
@@ -220,28 +246,11 @@ def lower_sum_to_shape_of(ctx, node):
     if g.ndim == 0:
         ctx.bind(out, ctx.get(g))
         return
-    gname = ctx.array(g)
-    dims = []
-    for k, target in enumerate(shape):
-        dim = ctx.tmp("d")
-        ctx.line(f"{dim} = np.int64({ctx.scalar(target)})")
-        ctx.line(f"if {dim} != {gname}.shape[{k}] and {dim} != 1:")
-        ctx.line("    raise ValueError('graphc: gradient does not fit its input')")
-        dims.append(dim)
-    o = ctx.tmp("o")
-    # Most gradients already have the target shape: pass them through (a view, as the
-    # op's view_map says), and sum only when an axis was really broadcast.
-    same = " and ".join(f"{d} == {gname}.shape[{k}]" for k, d in enumerate(dims))
-    ctx.line(f"if {same}:")
-    ctx.line(f"    {o} = {gname}")
-    ctx.line("else:")
-    ctx.indent += 1
-    ctx.line(f"{o} = k_zeros(({''.join(d + ', ' for d in dims)}), {np_dtype(out.dtype)})")
-    index = ctx.nd_loop(f"{gname}.shape", g.ndim)
-    target = ", ".join(f"{i} if {d} != 1 else 0" for i, d in zip(index, dims))
-    ctx.line(f"{o}[{target}] += {gname}[{', '.join(index)}]")
-    ctx.indent -= g.ndim + 1
-    ctx.bind(out, o)
+    dims = "".join(f"np.int64({ctx.scalar(target)}), " for target in shape)
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = k_sum_to({ctx.array(g)}, ({dims}))")
+    # A view of g when nothing was broadcast (the op's view_map says so).
+    ctx.bind(out, name, base=g)
 
 
 LOWERINGS = {
