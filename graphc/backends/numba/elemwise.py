@@ -345,8 +345,7 @@ def emit_map(ctx, inputs, outputs, scalar):
         buffer = ctx.tmp("o")
         ctx.line(f"{buffer} = k_empty({size}, {np_dtype(dtype)})")
         buffers.append(buffer)
-    loop = "numba.prange" if False else "range"
-    ctx.line(f"for i in {loop}({size}):")
+    ctx.line(f"for i in range({size}):")
     ctx.indent += 1
     lines, results = program_lines(scalar, args, dtypes, out_dtypes, ctx.tmp)
     for text in lines:

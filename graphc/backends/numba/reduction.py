@@ -12,6 +12,7 @@ from numba.extending import overload
 
 from graphc.ops.reduction import ArgReduce, Reduce, SumToShapeOf
 from graphc.backends.numba.elemwise import k_fmax, k_fmin
+from graphc.backends.numba.fastmath import maxnum
 from graphc.backends.numba.lower import np_dtype
 
 
@@ -72,11 +73,50 @@ def k_red_prod(x, o):
             o[p, q] = acc
 
 
+def _extreme_row(row, sign):
+    raise NotImplementedError
+
+
+@overload(_extreme_row)
+def _extreme_row_impl(row, sign):
+    """The max (``sign`` 1) or min (-1) of a contiguous row; for floats NaN if any is NaN.
+
+    ``maxnum`` skips NaNs, and so reduces in vector registers; a separate
+    or-reduction (which vectorizes too) restores NumPy's NaN propagation.
+    """
+    if not isinstance(row.dtype, types.Float):
+        def exact(row, sign):
+            m = row[0]
+            for r in range(row.shape[0]):
+                v = row[r]
+                m = v if (v > m) == (sign > 0) and v != m else m
+            return m
+        return exact
+
+    def impl(row, sign):
+        flip = row.dtype.type(sign)
+        m = row[0] * flip
+        for r in range(row.shape[0]):
+            m = maxnum(m, row[r] * flip)
+        # Its own loop, and an integer flag: a boolean one fused into the loop
+        # above kept both scalar (1.1 ms against 0.2 ms for 1000 x 1000 here).
+        seen_nan = 0
+        for r in range(row.shape[0]):
+            seen_nan |= np.int32(row[r] != row[r])
+        return row.dtype.type(np.nan) if seen_nan else m * flip
+    return impl
+
+
 @njit(cache=True, error_model="numpy")
 def k_red_max(x, o):
     P, R, Q = x.shape
     if R == 0:
         raise ValueError("graphc: max of an empty axis")
+    if Q == 1:
+        x2 = x.reshape((P, R))
+        for p in range(P):
+            o[p, 0] = _extreme_row(x2[p], 1)
+        return
     for p in range(P):
         for q in range(Q):
             o[p, q] = x[p, 0, q]
@@ -90,6 +130,11 @@ def k_red_min(x, o):
     P, R, Q = x.shape
     if R == 0:
         raise ValueError("graphc: min of an empty axis")
+    if Q == 1:
+        x2 = x.reshape((P, R))
+        for p in range(P):
+            o[p, 0] = _extreme_row(x2[p], -1)
+        return
     for p in range(P):
         for q in range(Q):
             o[p, q] = x[p, 0, q]
