@@ -126,6 +126,42 @@ def bench_compile():
           f"process) {cached:6.2f} s   (import {imp:.2f} s)")
 
 
+def bench_threads():
+    """Where threads start to pay: an outlined loop run on the calling thread and split
+    over numba's threads, for a light step (``x + 1``) and a heavy one (``tanh``).
+    The thresholds in ``graphc/backends/numba/loops.py`` come from this table."""
+    from numba import cfunc, njit
+    from graphc.backends.numba import fastmath, loops
+
+    @cfunc(loops.LOOP_SIGNATURE, error_model="numpy")
+    def callback(which, lo, hi, ptrs):
+        n = hi - lo
+        a = loops.k_carray(ptrs[0], lo, n, np.float32)
+        o = loops.k_carray(ptrs[1], lo, n, np.float32)
+        if which == 0:
+            for i in range(n):
+                o[i] = a[i] + np.float32(1)
+        else:
+            for i in range(n):
+                o[i] = fastmath.tanh32(a[i])
+
+    @njit
+    def one_thread(address, which, n, table):
+        loops._call_loop(address, which, 0, n, table)
+
+    print(f"{'elements':>10} {'x+1, 1 thread':>14} {'threads':>9} {'tanh, 1 thread':>15} "
+          f"{'threads':>9}   (us)")
+    for n in (8192, 32768, 131072, 524288):
+        a = np.random.default_rng(0).random(n).astype("float32")
+        out = np.empty_like(a)
+        table = np.array([a.ctypes.data, out.ctypes.data], np.int64)
+        row = []
+        for which in (0, 1):
+            for run in (one_thread, loops._run_parallel):
+                row.append(median_time(lambda: run(callback.address, which, n, table)) * 1e6)
+        print(f"{n:>10} {row[0]:14.1f} {row[1]:9.1f} {row[2]:15.1f} {row[3]:9.1f}")
+
+
 def bench_peers():
     for name in ("pytensor", "jax", "torch"):
         try:
@@ -140,5 +176,6 @@ if __name__ == "__main__":
     print(f"numpy {np.__version__}, graphc {graphc.__version__}")
     bench_calls()
     bench_rows()
+    bench_threads()
     bench_compile()
     bench_peers()

@@ -44,9 +44,12 @@ def test_lowering_is_text_without_compiling():
     x = T.fvector("x")
     y = T.exp(x) * 2 + 1
     lowered = lower(FunctionGraph([x], [y]))
-    assert "def graph_fn(arg0, token)" in lowered.source
+    assert "def graph_fn(arg0, token, loops)" in lowered.source
     assert "fm_exp32" in lowered.source        # the fast float32 kernel
-    assert lowered.source.count("for i in range") == 3   # three unfused nodes
+    # Three unfused nodes: three float loops, outlined into the callback.
+    assert lowered.source.count("for i in range(n)") == 3
+    assert lowered.source.count("k_run_loop(loops, ") == 3
+    assert "def graph_loops(which, lo, hi, ptrs)" in lowered.source
     compile(lowered.source, "<graph>", "exec")
 
 
@@ -232,8 +235,19 @@ _CHILD = textwrap.dedent("""
     import graphc, graphc.tensor as T
     from numba.core import dispatcher
     x = T.fvector("x")
-    f = graphc.function([x], T.exp(x) * 3.25 + T.tanh(x), backend="numba")
-    f(np.ones(3, "float32"))
+    m = T.fmatrix("m")
+    f = graphc.function([x, m], [T.exp(x) * 3.25 + T.tanh(x), T.nnet.softmax(m)],
+                        backend="numba")
+    f(np.ones(3, "float32"), np.ones((1, 3), "float32"))
+    # Large enough that the loop and the softmax rows run on threads: in a process
+    # that loaded the graph from the disk cache, the thread pool must be ready.
+    xv = np.linspace(-3, 3, 300000).astype("float32")
+    mv = np.linspace(-5, 5, 600 * 400).reshape(600, 400).astype("float32")
+    got, soft = f(xv, mv)
+    x64 = xv.astype("float64")
+    np.testing.assert_allclose(got, np.exp(x64) * 3.25 + np.tanh(x64), rtol=1e-5, atol=1e-6)
+    e = np.exp(mv - mv.max(1, keepdims=True))
+    np.testing.assert_allclose(soft, e / e.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
     stats = f._run.dispatcher.stats
     print("HITS", stats.cache_hits.get(f._run.dispatcher.signatures[0], 0))
 """)

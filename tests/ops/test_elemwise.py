@@ -425,3 +425,28 @@ def test_cast_accepts_theanos_floatX_string(backend):
     assert x.astype("floatX").dtype == config.floatX
     f = graphc.function([x], out, backend=backend)
     assert_close(f(np.array([1, 2], dtype="int32")), [1.0, 2.0], config.floatX)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_large_fused_loops_with_broadcast_scalars_and_special_values(backend, rng, dtype):
+    # 300 x 1000 is above the numba backend's threading threshold for these loops:
+    # there they run as an outlined callback split over the threads. A row
+    # broadcast, a run-time scalar, two outputs sharing work, NaN and +-inf.
+    x = T.tensor(dtype, shape=(None, None), name="x")
+    b = T.tensor(dtype, shape=(None,), name="b")
+    s = T.scalar("s", dtype=dtype)
+    shared = T.tanh(x * s + b)
+    f = graphc.function([x, b, s], [shared * T.exp(-abs(x)), shared - T.log1p(abs(x)) / s],
+                        backend=backend)
+    xv = rng.normal(scale=3, size=(300, 1000)).astype(dtype)
+    xv[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+    bv = rng.normal(size=1000).astype(dtype)
+    x64, b64 = xv.astype("float64"), bv.astype("float64")
+    with np.errstate(invalid="ignore"):
+        t = np.tanh(x64 * 1.5 + b64)
+        want = [t * np.exp(-np.abs(x64)), t - np.log1p(np.abs(x64)) / 1.5]
+    for got, ref in zip(f(xv, bv, 1.5), want):
+        assert got.dtype == dtype and got.shape == ref.shape
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        ok = ~np.isnan(ref)
+        assert_close(got[ok], ref[ok], dtype)

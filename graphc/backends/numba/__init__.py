@@ -103,7 +103,7 @@ def signature_of(fgraph, lowered):
     from numba import typeof, types
     args = [typeof(np.empty((0,) * var.ndim, dtype=var.dtype)) for var in fgraph.inputs]
     args += [typeof(value) for value in lowered.const_args]
-    return tuple(args) + (types.int64,)
+    return tuple(args) + (types.int64, types.int64)
 
 
 def compile_eagerly(function, fgraph, lowered):
@@ -123,18 +123,21 @@ def compile_eagerly(function, fgraph, lowered):
 
 def make_runner(fgraph, lowered, function, fallback):
     """The cheap Python callable around the compiled function."""
-    consts = tuple(lowered.const_args)
     token = fallback.register(lowered.fallbacks) if lowered.fallbacks else 0
+    callback = getattr(function.graphc_module, "graph_loops", None)
+    loops = callback.address if callback is not None else 0
+    tail = tuple(lowered.const_args) + (token, loops)
 
     def run(values):
         try:
-            results = function(*values, *consts, token)
+            results = function(*values, *tail)
         except Exception as error:   # any failure: let the reference name the node
             raise explain(fgraph, values, error) from None
         return list(results)
 
     run.source = lowered.source
     run.dispatcher = function
+    run.loops = callback    # holds the callback (and its address) alive
     if token:
         weakref.finalize(run, fallback.release, token)
     return run

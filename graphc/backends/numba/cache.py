@@ -106,7 +106,10 @@ def _clear_numba_cache(path):
 
 
 def load(source, func_name):
-    """The numba dispatcher of ``func_name`` defined by ``source`` (cached)."""
+    """The numba dispatcher of ``func_name`` defined by ``source`` (cached).
+
+    Its module is the dispatcher's ``graphc_module`` attribute (for ``graph_loops``).
+    """
     key = key_of(source)
     with _LOCK:
         if key in _LOADED:
@@ -116,11 +119,15 @@ def load(source, func_name):
         module_name = f"graphc_numba_g_{key}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
+        # Registered before it runs: the module's C callback is compiled (or loaded
+        # from numba's cache, which looks its globals up by module name) on import.
+        sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
-        except SyntaxError:
+        except BaseException:
+            del sys.modules[module_name]
             raise
-        sys.modules[module_name] = module
         function = getattr(module, func_name)
+        function.graphc_module = module
         _LOADED[key] = function
         return function

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from graphc.ops.elemwise import Cast, Composite, Elemwise
+from graphc.backends.numba import loops
 from graphc.backends.numba.lower import literal, np_dtype
 
 
@@ -332,31 +333,54 @@ def emit_map(ctx, inputs, outputs, scalar):
         flat = ctx.tmp("f")
         ctx.line(f"{flat} = k_flat({ctx.get(v)}, {shape})")
         flats.append(flat)
-    args = []
+    scalars = []
     for v in inputs:
-        if v in array_index:
-            args.append(f"{flats[array_index[v]]}[i]")
-        else:
-            name = ctx.tmp("u")
-            ctx.line(f"{name} = {ctx.scalar(v)}")
-            args.append(name)
+        if v not in array_index and v not in scalars:
+            scalars.append(v)
+    scalar_names = {}
+    for v in scalars:
+        name = ctx.tmp("u")
+        ctx.line(f"{name} = {ctx.scalar(v)}")
+        scalar_names[v] = name
     buffers = []
     for dtype in out_dtypes:
         buffer = ctx.tmp("o")
         ctx.line(f"{buffer} = k_empty({size}, {np_dtype(dtype)})")
         buffers.append(buffer)
-    ctx.line(f"for i in range({size}):")
-    ctx.indent += 1
-    lines, results = program_lines(scalar, args, dtypes, out_dtypes, ctx.tmp)
-    for text in lines:
-        ctx.line(text)
-    for buffer, result in zip(buffers, results):
-        ctx.line(f"{buffer}[i] = {result}")
-    ctx.indent -= 1
+
+    def body(flat_names, scalar_exprs, buffer_names):
+        args = [f"{flat_names[array_index[v]]}[i]" if v in array_index
+                else scalar_exprs[scalars.index(v)] for v in inputs]
+        lines, results = program_lines(scalar, args, dtypes, out_dtypes, ctx.tmp)
+        stores = [f"{b}[i] = {r}" for b, r in zip(buffer_names, results)]
+        return ["for i in range(n):"] + ["    " + text for text in lines + stores]
+
+    if loops.outlinable(dtypes + out_dtypes):
+        # Float loops run as a C callback, on every core when large (loops.py).
+        def outlined(names):
+            flat_names = names[:len(flats)]
+            scalar_exprs = names[len(flats):len(flats) + len(scalars)]
+            return body(flat_names, scalar_exprs, names[len(flats) + len(scalars):])
+        loops.emit_outlined(
+            ctx, size, [(f, np.dtype(v.dtype).name) for f, v in zip(flats, unique)],
+            [(scalar_names[v], np.dtype(v.dtype).name) for v in scalars],
+            [(b, np.dtype(d).name) for b, d in zip(buffers, out_dtypes)], outlined,
+            loops.parallel_min(_step_names(scalar)))
+    else:
+        lines = body(flats, [scalar_names[v] for v in scalars], buffers)
+        lines[0] = f"for i in range({size}):"
+        for text in lines:
+            ctx.line(text)
     for var, buffer in zip(outputs, buffers):
         name = ctx.tmp("v")
         ctx.line(f"{name} = {buffer}.reshape({shape})")
         ctx.bind(var, name)
+
+
+def _step_names(scalar):
+    if isinstance(scalar, Composite):
+        return [step.name for step, _ in scalar.steps]
+    return [scalar.name]
 
 
 def lower_elemwise(ctx, node):

@@ -68,6 +68,7 @@ class Context:
         self.const_names = []
         self.fallbacks = []
         self.folded = {}      # variable -> Constant computed at lowering time
+        self.loops = []       # bodies of the outlined loops (see loops.py)
         self._counter = 0
         self.indent = 1
 
@@ -226,10 +227,12 @@ def lower(fgraph):
     -------
     Lowered
         ``.source`` is the module text; the function ``graph_fn`` in it takes the
-        inputs, then ``.const_args``, then a fallback token (an int), and returns
-        a tuple of outputs.
+        inputs, then ``.const_args``, then a fallback token (an int) and the address
+        of the module's ``graph_loops`` callback (0 if it has none), and returns a
+        tuple of outputs.
     """
     from graphc.backends.numba import fallback
+    from graphc.backends.numba.loops import loops_source
     ctx = Context(fgraph)
     arg_names = []
     for i, var in enumerate(fgraph.inputs):
@@ -252,7 +255,7 @@ def lower(fgraph):
         else:
             rule(ctx, node)
     results = _return_outputs(ctx, fgraph.outputs)
-    params = arg_names + ctx.const_names + ["token"]
+    params = arg_names + ctx.const_names + ["token", "loops"]
     header = [
         "import numpy as np",
         "import numba",
@@ -263,7 +266,7 @@ def lower(fgraph):
         f"def {FUNC_NAME}({', '.join(params)}):",
     ]
     body = ctx.lines + ["    return (" + "".join(r + ", " for r in results) + ")"]
-    source = "\n".join(header + body) + "\n"
+    source = "\n".join(header + body) + "\n" + loops_source(ctx)
     return Lowered(source, FUNC_NAME, len(arg_names), ctx.const_args, ctx.fallbacks)
 
 

@@ -67,11 +67,11 @@ def _softmax_c(row, out):
         out[r] = out[r] * scale
 
 
-# Rows of at least this many elements in all run on every core. Measured here
-# (bench/bench_numba.py --rows): threads cost ~3 us per call, and softmax over
-# rows broke even at ~3e3 elements; 1e6 elements ran 0.40 ms on 2 threads
-# against 0.74 ms on one.
-PARALLEL_MIN = 1 << 14
+# Rows of at least this many elements in all run on every core. Measured here: a
+# launch costs ~3 us while the threads spin and ~50 us once they sleep (see
+# runtime.py); 1e6 elements ran 0.40 ms on 2 threads against 0.74 ms on one, so
+# rows are split once one thread would take ~100 us.
+PARALLEL_MIN = 1 << 17
 
 
 @njit(cache=True, parallel=True)

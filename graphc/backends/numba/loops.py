@@ -1,0 +1,180 @@
+"""Elementwise loops outlined from the graph function, so that large ones use every core.
+
+A fused float loop is not written inline in ``graph_fn``: its body goes into the
+module's one ``graph_loops`` C callback (``numba.cfunc``), a branch per loop,
+over a range ``[lo, hi)`` of the flat index, reading its arrays through raw
+addresses. ``graph_fn`` fills an int64 array with those addresses and calls
+:func:`k_run_loop`, a kernel shared by every graph, which runs the range on the
+calling thread for small sizes and splits it over numba's threads above
+:data:`PARALLEL_MIN` elements.
+
+Why a callback and not ``prange`` in the graph function: a parallel loop in
+``graph_fn`` costs a parfor compilation per loop in every graph (0.3 s each
+here) and, measured, lost the vectorization of the fast math; the shared
+launcher is compiled once, and the callback's address reaches it at run time,
+so the disk cache stays valid in a new process (no address is baked into code).
+
+The loops outlined are those whose inputs and outputs are all float32/float64:
+their bodies cannot raise (a C callback cannot carry a Python exception out).
+Integer and boolean loops stay inline.
+"""
+import numpy as np
+from llvmlite import ir
+from numba import carray, njit, prange, types
+from numba.extending import intrinsic
+
+# The C signature of ``graph_loops(which, lo, hi, addresses)``.
+LOOP_SIGNATURE = "void(int64, int64, int64, CPointer(int64))"
+
+# When a loop is split over the threads: above WORK_MIN / cost elements, where the
+# cost of one element adds up COSTS below (1 for a plain arithmetic step, about
+# 0.1 ns here). Measured here (bench/bench_numba.py, bench_threads): a launch
+# costs ~3 us while the threads still spin from the last one, ~50 us when they
+# sleep (the first loop of a call, see runtime.py); so a loop is split when one
+# thread would take ~100 us. 10 fused ops with three transcendentals over 1e6
+# float32 ran 1.44 ms on 2 threads against 3.1 ms on one.
+WORK_MIN = 1 << 20
+PARALLEL_MIN = 1 << 14      # never split fewer elements than this
+
+# Steps that cost about ten plain ones (a polynomial, a division, libm).
+_HEAVY = ("exp", "exp2", "expm1", "log", "log10", "log2", "log1p", "tanh", "sigmoid",
+          "softplus", "erf", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
+          "cosh", "pow", "sqrt", "true_div", "inv", "floor_div", "mod")
+COSTS = {name: 10 for name in _HEAVY}
+
+
+def parallel_min(step_names):
+    """Elements from which a loop doing ``step_names`` per element runs on threads."""
+    cost = sum(COSTS.get(name, 1) for name in step_names)
+    return max(PARALLEL_MIN, WORK_MIN // max(cost, 1))
+
+_FLOATS = ("float32", "float64")
+
+
+def outlinable(dtypes):
+    """True when a loop over these dtypes may run as a C callback (cannot raise)."""
+    return all(np.dtype(d).name in _FLOATS for d in dtypes)
+
+
+@intrinsic
+def _pointer(typingctx, address, lo, dtype):
+    """A pointer to element ``lo`` of the ``dtype`` buffer at the int64 ``address``."""
+    pointer_type = types.CPointer(dtype.instance_type)
+
+    def codegen(context, builder, signature, args):
+        base = builder.inttoptr(args[0], context.get_value_type(pointer_type))
+        return builder.gep(base, [args[1]])
+    return pointer_type(types.int64, types.int64, dtype), codegen
+
+
+@njit(cache=True)
+def k_carray(address, lo, n, dtype):
+    """The ``n`` elements of ``dtype`` from element ``lo`` of the buffer at ``address``.
+
+    Offsetting the pointer (rather than indexing from ``lo``) keeps every index
+    known non-negative, which is what lets LLVM use contiguous vector loads.
+    """
+    return carray(_pointer(address, lo, dtype), (n,))
+
+
+@intrinsic
+def _call_loop(typingctx, address, which, lo, hi, addresses):
+    """Call the C function at ``address`` as ``void(int64, int64, int64, int64*)``."""
+    def codegen(context, builder, signature, args):
+        address, which, lo, hi, table = args
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(ir.VoidType(), [i64, i64, i64, i64.as_pointer()])
+        callee = builder.inttoptr(address, fnty.as_pointer())
+        data = context.make_array(signature.args[4])(context, builder, table).data
+        builder.call(callee, [which, lo, hi, data])
+        return context.get_dummy_value()
+    signature = types.none(types.int64, types.int64, types.int64, types.int64, addresses)
+    return signature, codegen
+
+
+# The parallel range is cut into at most this many pieces, handed out to the
+# threads in blocks by numba's scheduler. (Asking for the thread count in compiled
+# code would make every caller uncacheable: numba reads it through a dynamic address.)
+_PIECES = 16
+
+
+@njit(cache=True, parallel=True)
+def _run_parallel(address, which, n, addresses):
+    pieces = max(2, min(_PIECES, n // (PARALLEL_MIN // 2)))
+    for c in prange(pieces):
+        _call_loop(address, which, c * n // pieces, (c + 1) * n // pieces, addresses)
+
+
+@njit(cache=True)
+def k_run_loop(address, which, n, addresses, threaded_from):
+    """Run loop ``which`` of the callback at ``address`` over ``n`` elements, split
+    over the threads from ``threaded_from`` elements (see :func:`parallel_min`)."""
+    if n >= threaded_from:
+        _run_parallel(address, which, n, addresses)
+    elif n > 0:
+        _call_loop(address, which, 0, n, addresses)
+
+
+@njit(cache=True)
+def k_keep(*arrays):
+    """A use of ``arrays`` after the loop ran: numba frees a local after its last use,
+    and the loop reads them through addresses numba does not see."""
+    return len(arrays)
+
+
+def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
+    """Write the graph-function side of an outlined loop and record its body.
+
+    ``arrays``/``outputs``: (local name in graph_fn, dtype) of the flat inputs and
+    output buffers; ``scalars``: (expression, dtype) of run-time scalars.
+    ``body(names)`` returns the loop's lines given the callback-side names, in the
+    order inputs, scalars, outputs (an input is indexed as ``name[i]``).
+    ``threaded_from``: the size from which the loop runs on threads.
+    """
+    which = len(ctx.loops)
+    table = ctx.tmp("p")
+    slots = len(arrays) + len(scalars) + len(outputs)
+    ctx.line(f"{table} = k_empty({slots}, np.int64)")
+    keep, inside, header = [], [], []
+    slot = 0
+    for name, dtype in arrays:
+        ctx.line(f"{table}[{slot}] = {name}.ctypes.data")
+        local = ctx.tmp("c")
+        header.append(f"{local} = k_carray(ptrs[{slot}], lo, n, np.{dtype})")
+        inside.append(local)
+        keep.append(name)
+        slot += 1
+    for expression, dtype in scalars:
+        box = ctx.tmp("b")
+        ctx.line(f"{box} = k_empty(1, np.{dtype})")
+        ctx.line(f"{box}[0] = {expression}")
+        ctx.line(f"{table}[{slot}] = {box}.ctypes.data")
+        local = ctx.tmp("u")
+        header.append(f"{local} = k_carray(ptrs[{slot}], 0, 1, np.{dtype})[0]")
+        inside.append(local)
+        keep.append(box)
+        slot += 1
+    for name, dtype in outputs:
+        ctx.line(f"{table}[{slot}] = {name}.ctypes.data")
+        local = ctx.tmp("c")
+        header.append(f"{local} = k_carray(ptrs[{slot}], lo, n, np.{dtype})")
+        inside.append(local)
+        keep.append(name)
+        slot += 1
+    ctx.line(f"k_run_loop(loops, {which}, {size}, {table}, {threaded_from})")
+    ctx.line(f"k_keep({', '.join(keep)})")
+    ctx.loops.append(header + body(inside))
+
+
+def loops_source(ctx):
+    """The ``graph_loops`` callback holding every outlined loop of the graph ('' if none)."""
+    if not ctx.loops:
+        return ""
+    lines = ["", "",
+             f"@numba.cfunc('{LOOP_SIGNATURE}', cache=True, error_model='numpy')",
+             "def graph_loops(which, lo, hi, ptrs):",
+             "    n = hi - lo"]
+    for which, body in enumerate(ctx.loops):
+        lines.append(f"    if which == {which}:")
+        lines.extend("        " + text for text in body)
+    return "\n".join(lines) + "\n"
