@@ -36,12 +36,12 @@ Policies
   slower, and ``f.profile.summary()`` shows where the time goes per kernel.
 - *Dtypes*: float32 ``exp, log, tanh, sigmoid, softplus, log1p, expm1, erf`` use
   the fast kernels of ``fastmath.py`` (a few ulps); float64 uses libm.
-- *Threads*: softmax, log-softmax and logsumexp over rows of at least
-  ``nnet.PARALLEL_MIN`` elements in all run in numba's thread pool (a ``prange``
-  over rows inside the shared kernel, compiled once, not per graph); smaller calls
-  stay on the calling thread. Fused elementwise loops run on one thread (a
-  parallel loop in the graph function would cost a parfor compilation in every
-  graph); products use BLAS's own threads.
+- *Threads*: fused float elementwise loops are outlined into the module's C
+  callback ``graph_loops`` and split over numba's threads when one thread would
+  take ~100 us (``loops.py``); softmax, log-softmax and logsumexp over rows of at
+  least ``nnet.PARALLEL_MIN`` elements run their rows on the threads. Both
+  launchers are shared kernels compiled once, not per graph; smaller calls stay on
+  the calling thread. Products use BLAS's own threads.
 """
 import time
 import weakref

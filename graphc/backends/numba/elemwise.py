@@ -4,7 +4,9 @@ Every input that is not statically a single element is viewed as a
 C-contiguous 1-d array of the broadcast size (``k_flat``: no copy when it
 already has the output shape and is contiguous, a broadcast copy otherwise),
 so one loop body serves every case and LLVM vectorizes it. Inputs known to
-hold one element are read once, before the loop, as scalars.
+hold one element are read once, before the loop, as scalars. A loop over floats
+only is outlined into the graph's C callback and may run on every core
+(``loops.py``); other loops stay inline in the graph function.
 
 :data:`SCALAR_SOURCE` gives, for each scalar of ``graphc.ops.elemwise.SCALARS``,
 the source of one element's computation; dtypes follow ``Scalar.compute``: a
@@ -348,28 +350,22 @@ def emit_map(ctx, inputs, outputs, scalar):
         ctx.line(f"{buffer} = k_empty({size}, {np_dtype(dtype)})")
         buffers.append(buffer)
 
-    def body(flat_names, scalar_exprs, buffer_names):
+    def body(count, flat_names, scalar_exprs, buffer_names):
         args = [f"{flat_names[array_index[v]]}[i]" if v in array_index
                 else scalar_exprs[scalars.index(v)] for v in inputs]
         lines, results = program_lines(scalar, args, dtypes, out_dtypes, ctx.tmp)
         stores = [f"{b}[i] = {r}" for b, r in zip(buffer_names, results)]
-        return ["for i in range(n):"] + ["    " + text for text in lines + stores]
+        return [f"for i in range({count}):"] + ["    " + text for text in lines + stores]
 
     if loops.outlinable(dtypes + out_dtypes):
         # Float loops run as a C callback, on every core when large (loops.py).
-        def outlined(names):
-            flat_names = names[:len(flats)]
-            scalar_exprs = names[len(flats):len(flats) + len(scalars)]
-            return body(flat_names, scalar_exprs, names[len(flats) + len(scalars):])
         loops.emit_outlined(
             ctx, size, [(f, np.dtype(v.dtype).name) for f, v in zip(flats, unique)],
             [(scalar_names[v], np.dtype(v.dtype).name) for v in scalars],
-            [(b, np.dtype(d).name) for b, d in zip(buffers, out_dtypes)], outlined,
-            loops.parallel_min(_step_names(scalar)))
+            [(b, np.dtype(d).name) for b, d in zip(buffers, out_dtypes)],
+            lambda *names: body("n", *names), loops.parallel_min(_step_names(scalar)))
     else:
-        lines = body(flats, [scalar_names[v] for v in scalars], buffers)
-        lines[0] = f"for i in range({size}):"
-        for text in lines:
+        for text in body(size, flats, [scalar_names[v] for v in scalars], buffers):
             ctx.line(text)
     for var, buffer in zip(outputs, buffers):
         name = ctx.tmp("v")

@@ -127,43 +127,33 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
 
     ``arrays``/``outputs``: (local name in graph_fn, dtype) of the flat inputs and
     output buffers; ``scalars``: (expression, dtype) of run-time scalars.
-    ``body(names)`` returns the loop's lines given the callback-side names, in the
-    order inputs, scalars, outputs (an input is indexed as ``name[i]``).
+    ``body(inputs, scalars, outputs)`` returns the loop's lines over ``n`` given
+    the callback-side names (arrays are indexed as ``name[i]``).
     ``threaded_from``: the size from which the loop runs on threads.
     """
     which = len(ctx.loops)
     table = ctx.tmp("p")
-    slots = len(arrays) + len(scalars) + len(outputs)
-    ctx.line(f"{table} = k_empty({slots}, np.int64)")
-    keep, inside, header = [], [], []
-    slot = 0
-    for name, dtype in arrays:
-        ctx.line(f"{table}[{slot}] = {name}.ctypes.data")
-        local = ctx.tmp("c")
-        header.append(f"{local} = k_carray(ptrs[{slot}], lo, n, np.{dtype})")
-        inside.append(local)
-        keep.append(name)
-        slot += 1
-    for expression, dtype in scalars:
-        box = ctx.tmp("b")
-        ctx.line(f"{box} = k_empty(1, np.{dtype})")
-        ctx.line(f"{box}[0] = {expression}")
-        ctx.line(f"{table}[{slot}] = {box}.ctypes.data")
-        local = ctx.tmp("u")
-        header.append(f"{local} = k_carray(ptrs[{slot}], 0, 1, np.{dtype})[0]")
-        inside.append(local)
-        keep.append(box)
-        slot += 1
-    for name, dtype in outputs:
-        ctx.line(f"{table}[{slot}] = {name}.ctypes.data")
-        local = ctx.tmp("c")
-        header.append(f"{local} = k_carray(ptrs[{slot}], lo, n, np.{dtype})")
-        inside.append(local)
-        keep.append(name)
-        slot += 1
+    ctx.line(f"{table} = k_empty({len(arrays) + len(scalars) + len(outputs)}, np.int64)")
+    header, keep, names = [], [], ([], [], [])
+    for group, entries in enumerate((arrays, scalars, outputs)):
+        for expression, dtype in entries:
+            slot = len(header)
+            local = ctx.tmp("c")
+            if group == 1:
+                # A scalar travels in a one-element buffer of its dtype.
+                buffer = ctx.tmp("b")
+                ctx.line(f"{buffer} = k_empty(1, np.{dtype})")
+                ctx.line(f"{buffer}[0] = {expression}")
+                header.append(f"{local} = k_carray(ptrs[{slot}], 0, 1, np.{dtype})[0]")
+            else:
+                buffer = expression
+                header.append(f"{local} = k_carray(ptrs[{slot}], lo, n, np.{dtype})")
+            ctx.line(f"{table}[{slot}] = {buffer}.ctypes.data")
+            keep.append(buffer)
+            names[group].append(local)
     ctx.line(f"k_run_loop(loops, {which}, {size}, {table}, {threaded_from})")
     ctx.line(f"k_keep({', '.join(keep)})")
-    ctx.loops.append(header + body(inside))
+    ctx.loops.append(header + body(*names))
 
 
 def loops_source(ctx):
