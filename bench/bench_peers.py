@@ -13,6 +13,9 @@ that are not installed are skipped. Run with, for example:
 
     python bench/bench_peers.py                 # all workloads
     python bench/bench_peers.py call mlp        # a subset
+    python bench/bench_peers.py --one-process   # every peer timed in this process
+
+By default each (workload, peer) is timed in its own process (see time_in_child).
 
 PyTensor, JAX and PyTorch are bench-only dependencies (never graphc's):
 ``pip install pytensor jax jaxlib torch==2.13.0`` in a separate virtual environment
@@ -347,33 +350,84 @@ def report(title, runs, reference=None, unit="us"):
     return results
 
 
-def main(selected):
+WORKLOADS = {
+    "call": ("10 elementwise ops, 3 x 100 float32 (per call)", "us",
+             lambda: elementwise_peers(100)),
+    "ew1e6": ("10 elementwise ops, 3 x 1e6 float32", "ms",
+              lambda: elementwise_peers(1_000_000)),
+    "softmax": ("softmax over rows, 1000 x 1000 float32", "ms", lambda: rows_peers("softmax")),
+    "lse": ("logsumexp over rows, 1000 x 1000 float32", "ms", lambda: rows_peers("lse")),
+    "mlp": ("MLP 784-500-10 SGD step, batch 128, float32", "ms",
+            lambda: (mlp_peers()[0], None)),
+}
+
+
+def time_in_child(workload, name):
+    """Seconds per call of one peer on one workload, in a fresh process.
+
+    Each library keeps its own threads (OpenMP, Eigen, OpenBLAS); after a run they
+    spin for a while, and on two cores that slowed whichever peer ran next by up
+    to 2x here. A process per (workload, peer), as in ../shared/PERF.md, keeps the
+    figures independent of the order.
+    """
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", workload, name],
+                         capture_output=True, text=True, cwd=ROOT)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        raise RuntimeError((out.stderr or out.stdout).strip().splitlines()[-1:])
+    return float(lines[-1])
+
+
+def child(workload, name):
+    runs, reference = WORKLOADS[workload][2]()
+    fn = runs[name]
+    if reference is not None:
+        check(name, fn(), reference)
+    print(timeit(fn))
+
+
+def main(selected, isolated=True):
     print(f"graphc {graphc.__version__}, numpy {np.__version__}, backend "
-          f"{graphc.config.backend}")
-    if "call" in selected:
-        runs, ref = elementwise_peers(100)
-        report("10 elementwise ops, 3 x 100 float32 (per call)", runs, ref, "us")
-    if "ew1e6" in selected:
-        runs, ref = elementwise_peers(1_000_000)
-        report("10 elementwise ops, 3 x 1e6 float32", runs, ref, "ms")
-    if "softmax" in selected:
-        runs, ref = rows_peers("softmax")
-        report("softmax over rows, 1000 x 1000 float32", runs, ref, "ms")
-    if "lse" in selected:
-        runs, ref = rows_peers("lse")
-        report("logsumexp over rows, 1000 x 1000 float32", runs, ref, "ms")
-    if "mlp" in selected or "compile" in selected:
-        runs, compile_seconds = mlp_peers()
-        if "mlp" in selected:
-            report("MLP 784-500-10 SGD step, batch 128, float32", runs, None, "ms")
+          f"{graphc.config.backend}, "
+          + ("a process per peer and workload" if isolated else "all peers in this process"))
+    for workload in ("call", "ew1e6", "softmax", "lse", "mlp"):
+        if workload not in selected:
+            continue
+        title, unit, build = WORKLOADS[workload]
+        runs, reference = build()
+        if isolated:
+            report_isolated(title, workload, list(runs), unit)
+        else:
+            report(title, runs, reference, unit)
+    if "compile" in selected:
         with tempfile.TemporaryDirectory() as compiledir:
             cold = compile_seconds_in_new_process(compiledir)
             cached = compile_seconds_in_new_process(compiledir)
         print(f"\ncompile the MLP train function, each in a new process: {cold:.2f} s for a "
-              f"graph not seen before, {cached:.2f} s from the disk cache "
-              f"({compile_seconds:.2f} s in this process, after the other workloads)")
+              f"graph not seen before, {cached:.2f} s from the disk cache")
+
+
+def report_isolated(title, workload, names, unit):
+    scale = {"us": 1e6, "ms": 1e3}[unit]
+    print(f"\n{title}")
+    results = {}
+    for name in names:
+        try:
+            results[name] = time_in_child(workload, name)
+        except Exception as error:  # a peer failing is reported, not fatal
+            print(f"  {name:<28} failed: {error}")
+    base = results.get("graphc")
+    for name, seconds in results.items():
+        ratio = f"{seconds / base:7.2f}x graphc" if base else ""
+        print(f"  {name:<28} {seconds * scale:10.2f} {unit}  {ratio}")
 
 
 if __name__ == "__main__":
-    everything = ["call", "ew1e6", "softmax", "lse", "mlp", "compile"]
-    main(sys.argv[1:] or everything)
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--child"]:
+        child(*arguments[1:3])
+    else:
+        shared = "--one-process" in arguments
+        everything = ["call", "ew1e6", "softmax", "lse", "mlp", "compile"]
+        main([a for a in arguments if not a.startswith("--")] or everything,
+             isolated=not shared)
