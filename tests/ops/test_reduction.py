@@ -164,3 +164,23 @@ def test_invalid_axes_raise_at_build_time():
         x.max(axis=(0, 0))
     with pytest.raises(graphc.GraphcError):
         x.argmax(axis=5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_reductions_around_kept_axes(backend, rng, dtype):
+    # A bias gradient's sum(axis=(0, 2, 3)): leading and trailing axes reduced, the
+    # middle kept (the numba backend reduces the two blocks one after the other).
+    x = T.tensor(dtype, shape=(None, None, None, None), name="x")
+    kinds = ["sum", "max", "min", "prod"] if dtype != "bool" else ["any", "all", "sum"]
+    outs = [getattr(x, kind)(axis=(0, 2, 3)) for kind in kinds]
+    outs += [x.sum(axis=(0, 3)), x.max(axis=(0, 1, 3), keepdims=True)]
+    f = graphc.function([x], outs, backend=backend)
+    xv = rng.normal(size=(3, 4, 5, 2))
+    xv = (xv > 0) if dtype == "bool" else (xv * 3).astype(dtype)
+    if dtype == "float32":
+        xv[1, 2, 3, 1] = np.nan
+    want = [getattr(np, kind)(xv, axis=(0, 2, 3)) for kind in kinds]
+    want += [xv.sum(axis=(0, 3)), xv.max(axis=(0, 1, 3), keepdims=True)]
+    for got, ref in zip(f(xv), want):
+        assert got.shape == ref.shape and got.dtype == ref.dtype, (got.dtype, ref.dtype)
+        assert_close(got, ref)    # NaN where NumPy has NaN (equal_nan)

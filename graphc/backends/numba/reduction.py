@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from graphc.graph import TensorType, Variable
 from graphc.ops.reduction import ArgReduce, Reduce, SumToShapeOf
 from graphc.backends.numba.elemwise import k_fmax, k_fmin
 from graphc.backends.numba.fastmath import maxnum
@@ -276,8 +277,31 @@ def emit_reduce(ctx, x, axes, out, kernel):
     ctx.bind(out, name)
 
 
+def _around(axes, ndim):
+    """``(leading, trailing)`` when ``axes`` are a leading and a trailing block with
+    kept axes between them (a bias gradient's ``sum(axis=(0, 2, 3))``), else None."""
+    axes = sorted(axes)
+    leading = [a for k, a in enumerate(axes) if a == k]
+    trailing = axes[len(leading):]
+    if not leading or not trailing or trailing != list(range(ndim - len(trailing), ndim)):
+        return None
+    return leading, trailing
+
+
 def lower_reduce(ctx, node):
-    emit_reduce(ctx, node.inputs[0], node.op.axis, node.outputs[0], f"k_red_{node.op.kind}")
+    x, out = node.inputs[0], node.outputs[0]
+    kernel = f"k_red_{node.op.kind}"
+    split = _around(node.op.axis, x.ndim)
+    if split is None:
+        emit_reduce(ctx, x, node.op.axis, out, kernel)
+        return
+    # Two reductions in place of a transposed copy of x: the trailing block (rows),
+    # then the leading one (columns). Every kind here is associative.
+    leading, trailing = split
+    shape = tuple(n for k, n in enumerate(x.type.shape) if k not in trailing)
+    partial = Variable(TensorType(out.dtype, shape))
+    emit_reduce(ctx, x, trailing, partial, kernel)
+    emit_reduce(ctx, partial, leading, out, kernel)
 
 
 def lower_argreduce(ctx, node):
