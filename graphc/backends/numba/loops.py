@@ -23,6 +23,10 @@ from llvmlite import ir
 from numba import carray, njit, prange, types
 from numba.extending import intrinsic
 
+# Elements per chunk of a staged loop (elemwise.staged_loop): the stages' inputs
+# and temporaries stay in L1/L2 between one stage and the next.
+CHUNK = 2048
+
 # The C signature of ``graph_loops(which, lo, hi, addresses)``.
 LOOP_SIGNATURE = "void(int64, int64, int64, CPointer(int64))"
 
@@ -127,8 +131,10 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
 
     ``arrays``/``outputs``: (local name in graph_fn, dtype) of the flat inputs and
     output buffers; ``scalars``: (expression, dtype) of run-time scalars.
-    ``body(inputs, scalars, outputs)`` returns the loop's lines over ``n`` given
-    the callback-side names (arrays are indexed as ``name[i]``).
+    ``body(inputs, scalars, outputs)`` returns ``(prelude, stages)`` given the
+    callback-side names (arrays are indexed as ``name[i]``): lines run once, then
+    the bodies of loops over ``i`` run one after the other (see
+    ``elemwise.staged_loop``); with several stages they run chunk by chunk.
     ``threaded_from``: the size from which the loop runs on threads.
     """
     which = len(ctx.loops)
@@ -147,13 +153,21 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
                 header.append(f"{local} = k_carray(ptrs[{slot}], 0, 1, np.{dtype})[0]")
             else:
                 buffer = expression
-                header.append(f"{local} = k_carray(ptrs[{slot}], lo, n, np.{dtype})")
+                header.append(f"{local} = k_carray(ptrs[{slot}], base, n, np.{dtype})")
             ctx.line(f"{table}[{slot}] = {buffer}.ctypes.data")
             keep.append(buffer)
             names[group].append(local)
     ctx.line(f"k_run_loop(loops, {which}, {size}, {table}, {threaded_from})")
     ctx.line(f"k_keep({', '.join(keep)})")
-    ctx.loops.append(header + body(*names))
+    prelude, stages = body(*names)
+    loop = []
+    for stage in stages:
+        loop += ["for i in range(n):"] + ["    " + text for text in stage]
+    if len(stages) == 1:
+        ctx.loops.append(["base, n = lo, hi - lo"] + header + loop)
+        return
+    chunked = [f"for base in range(lo, hi, {CHUNK}):", f"    n = min({CHUNK}, hi - base)"]
+    ctx.loops.append(prelude + chunked + ["    " + text for text in header + loop])
 
 
 def loops_source(ctx):
@@ -162,8 +176,7 @@ def loops_source(ctx):
         return ""
     lines = ["", "",
              f"@numba.cfunc('{LOOP_SIGNATURE}', cache=True, error_model='numpy')",
-             "def graph_loops(which, lo, hi, ptrs):",
-             "    n = hi - lo"]
+             "def graph_loops(which, lo, hi, ptrs):"]
     for which, body in enumerate(ctx.loops):
         lines.append(f"    if which == {which}:")
         lines.extend("        " + text for text in body)
