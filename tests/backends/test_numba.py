@@ -106,6 +106,27 @@ def test_staged_loop_matches_the_reference_across_chunks(rng, dtype):
             assert_close(got, ref, dtype)
 
 
+def test_inplace_loops_write_into_the_buffer_they_read(rng):
+    # The inplace pass lets the fused loop overwrite dot's result (its last reader):
+    # no output buffer is allocated for it. With x of one row at run time, dot's
+    # result is broadcast over z's rows, so the loop writes into the broadcast copy.
+    x, w, z = T.fmatrix("x"), T.fmatrix("w"), T.fmatrix("z")
+    f = graphc.function([x, w, z], [T.tanh(T.dot(x, w)) * 2 + z, T.exp(T.dot(z, w.T))],
+                        backend="numba")
+    source = f.backend_source
+    assert source.count("[inplace 0]") == 2
+    assert source.count("k_empty(n_") == 0     # both loops reuse their input's buffer
+    wv = rng.normal(size=(6, 7)).astype("float32")
+    zv = rng.normal(size=(5, 7)).astype("float32") * 0.3
+    for rows in (5, 1):
+        xv = rng.normal(size=(rows, 6)).astype("float32") * 0.3
+        x64, w64, z64 = (v.astype("float64") for v in (xv, wv, zv))
+        first, second = f(xv, wv, zv)
+        assert_close(first, np.tanh(x64 @ w64) * 2 + z64, "float32")
+        assert_close(second, np.exp(z64 @ w64.T), "float32")
+        assert not np.shares_memory(first, second)
+
+
 def test_runtime_broadcast_and_shape_error(rng):
     x, y = T.dmatrix("x"), T.dmatrix("y")
     f = graphc.function([x, y], x + y, backend="numba")

@@ -16,6 +16,7 @@ to the output dtype.
 import numpy as np
 from numba import njit
 
+from graphc.graph import Constant
 from graphc.ops.elemwise import Cast, Composite, Elemwise
 from graphc.backends.numba import loops
 from graphc.backends.numba.lower import literal, np_dtype
@@ -368,9 +369,10 @@ def staged_loop(scalar, args, dtypes, out_dtypes, buffers, fresh):
 
 
 # ---------------------------------------------------------------- lowering
-def emit_map(ctx, inputs, outputs, scalar):
+def emit_map(ctx, inputs, outputs, scalar, reuse=None):
     """Write the loop computing ``scalar`` elementwise over ``inputs`` (variables of
-    equal ndim, broadcast at run time) into ``outputs`` (variables)."""
+    equal ndim, broadcast at run time) into ``outputs`` (variables); ``reuse``: the
+    index of an input whose buffer output 0 may take (the inplace pass's choice)."""
     ndim = outputs[0].ndim
     dtypes = [v.dtype for v in inputs]
     out_dtypes = [v.dtype for v in outputs]
@@ -416,7 +418,13 @@ def emit_map(ctx, inputs, outputs, scalar):
         ctx.line(f"{name} = {ctx.scalar(v)}")
         scalar_names[v] = name
     buffers = []
-    for dtype in out_dtypes:
+    for j, dtype in enumerate(out_dtypes):
+        if j == 0 and reuse is not None and _destroyable(ctx, inputs[reuse], array_index):
+            # The inplace pass gave output 0 this input's buffer (its last reader):
+            # the loop writes where it reads. Its flat view is the buffer itself,
+            # or a fresh copy when it was broadcast or strided: both are ours.
+            buffers.append(flats[array_index[inputs[reuse]]])
+            continue
         buffer = ctx.tmp("o")
         ctx.line(f"{buffer} = k_empty({size}, {np_dtype(dtype)})")
         buffers.append(buffer)
@@ -439,10 +447,19 @@ def emit_map(ctx, inputs, outputs, scalar):
         ctx.line(f"for i in range({size}):")
         for text in lines + [f"{b}[i] = {r}" for b, r in zip(buffers, results)]:
             ctx.line("    " + text)
-    for var, buffer in zip(outputs, buffers):
+    for j, (var, buffer) in enumerate(zip(outputs, buffers)):
         name = ctx.tmp("v")
         ctx.line(f"{name} = {buffer}.reshape({shape})")
-        ctx.bind(var, name)
+        ctx.bind(var, name, base=inputs[reuse] if j == 0 and buffer in flats else None)
+
+
+def _destroyable(ctx, var, array_index):
+    """True when ``var`` is an array in a buffer this call owns (no input, constant
+    or shared value, and not a view the lowering made of another buffer)."""
+    if var not in array_index:
+        return False
+    var = ctx.resolve(var)
+    return not isinstance(var, Constant) and var.owner is not None and ctx.bases.get(var) is var
 
 
 def _step_names(scalar):
@@ -452,7 +469,7 @@ def _step_names(scalar):
 
 
 def lower_elemwise(ctx, node):
-    emit_map(ctx, node.inputs, node.outputs, node.op.scalar)
+    emit_map(ctx, node.inputs, node.outputs, node.op.scalar, node.op.inplace)
 
 
 LOWERINGS = {Elemwise: lower_elemwise}

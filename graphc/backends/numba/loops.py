@@ -139,10 +139,17 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
     """
     which = len(ctx.loops)
     table = ctx.tmp("p")
-    ctx.line(f"{table} = k_empty({len(arrays) + len(scalars) + len(outputs)}, np.int64)")
+    slots = len(arrays) + len(scalars) + len(set(outputs) - set(arrays))
+    ctx.line(f"{table} = k_empty({slots}, np.int64)")
     header, keep, names = [], [], ([], [], [])
     for group, entries in enumerate((arrays, scalars, outputs)):
         for expression, dtype in entries:
+            if group == 2 and expression in [name for name, _ in arrays]:
+                # An output written into an input's buffer (inplace): the same array
+                # in the callback too, so that LLVM sees one pointer, not two that
+                # might overlap (it would then run the loop unvectorized).
+                names[2].append(names[0][[name for name, _ in arrays].index(expression)])
+                continue
             slot = len(header)
             local = ctx.tmp("c")
             if group == 1:
