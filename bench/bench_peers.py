@@ -332,15 +332,14 @@ def compile_seconds_in_new_process(compiledir):
 
 
 # ------------------------------------------------------------------ report
-def report(title, runs, reference=None, unit="us"):
+def report(title, names, measure, unit="us"):
+    """Print ``measure(name)`` seconds for each peer, as ratios to graphc's."""
     scale = {"us": 1e6, "ms": 1e3}[unit]
     print(f"\n{title}")
     results = {}
-    for name, fn in runs.items():
+    for name in names:
         try:
-            if reference is not None:
-                check(name, fn(), reference)
-            results[name] = timeit(fn)
+            results[name] = measure(name)
         except Exception as error:  # a peer failing is reported, not fatal
             print(f"  {name:<28} failed: {type(error).__name__}: {error}")
     base = results.get("graphc")
@@ -378,12 +377,16 @@ def time_in_child(workload, name):
     return float(lines[-1])
 
 
-def child(workload, name):
-    runs, reference = WORKLOADS[workload][2]()
-    fn = runs[name]
+def checked_time(fn, name, reference):
+    """``fn``'s time per call, once its result matches the float64 reference."""
     if reference is not None:
         check(name, fn(), reference)
-    print(timeit(fn))
+    return timeit(fn)
+
+
+def child(workload, name):
+    runs, reference = WORKLOADS[workload][2]()
+    print(checked_time(runs[name], name, reference))
 
 
 def main(selected, isolated=True):
@@ -396,30 +399,16 @@ def main(selected, isolated=True):
         title, unit, build = WORKLOADS[workload]
         runs, reference = build()
         if isolated:
-            report_isolated(title, workload, list(runs), unit)
+            report(title, list(runs), lambda name: time_in_child(workload, name), unit)
         else:
-            report(title, runs, reference, unit)
+            report(title, list(runs), lambda name: checked_time(runs[name], name, reference),
+                   unit)
     if "compile" in selected:
         with tempfile.TemporaryDirectory() as compiledir:
             cold = compile_seconds_in_new_process(compiledir)
             cached = compile_seconds_in_new_process(compiledir)
         print(f"\ncompile the MLP train function, each in a new process: {cold:.2f} s for a "
               f"graph not seen before, {cached:.2f} s from the disk cache")
-
-
-def report_isolated(title, workload, names, unit):
-    scale = {"us": 1e6, "ms": 1e3}[unit]
-    print(f"\n{title}")
-    results = {}
-    for name in names:
-        try:
-            results[name] = time_in_child(workload, name)
-        except Exception as error:  # a peer failing is reported, not fatal
-            print(f"  {name:<28} failed: {error}")
-    base = results.get("graphc")
-    for name, seconds in results.items():
-        ratio = f"{seconds / base:7.2f}x graphc" if base else ""
-        print(f"  {name:<28} {seconds * scale:10.2f} {unit}  {ratio}")
 
 
 if __name__ == "__main__":
