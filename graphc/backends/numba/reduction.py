@@ -109,39 +109,33 @@ def _extreme_row_impl(row, sign):
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_max(x, o):
+def _red_extreme(x, o, sign):
+    """max (``sign`` 1) or min (-1) over axis 1 of ``x`` (P, R, Q), NaN winning."""
     P, R, Q = x.shape
     if R == 0:
-        raise ValueError("graphc: max of an empty axis")
+        raise ValueError("graphc: max or min of an empty axis")
     if Q == 1:
         x2 = x.reshape((P, R))
         for p in range(P):
-            o[p, 0] = _extreme_row(x2[p], 1)
+            o[p, 0] = _extreme_row(x2[p], sign)
         return
     for p in range(P):
         for q in range(Q):
             o[p, q] = x[p, 0, q]
         for r in range(1, R):
             for q in range(Q):
-                o[p, q] = k_fmax(o[p, q], x[p, r, q])
+                v = x[p, r, q]
+                o[p, q] = k_fmax(o[p, q], v) if sign > 0 else k_fmin(o[p, q], v)
+
+
+@njit(cache=True, error_model="numpy")
+def k_red_max(x, o):
+    _red_extreme(x, o, 1)
 
 
 @njit(cache=True, error_model="numpy")
 def k_red_min(x, o):
-    P, R, Q = x.shape
-    if R == 0:
-        raise ValueError("graphc: min of an empty axis")
-    if Q == 1:
-        x2 = x.reshape((P, R))
-        for p in range(P):
-            o[p, 0] = _extreme_row(x2[p], -1)
-        return
-    for p in range(P):
-        for q in range(Q):
-            o[p, q] = x[p, 0, q]
-        for r in range(1, R):
-            for q in range(Q):
-                o[p, q] = k_fmin(o[p, q], x[p, r, q])
+    _red_extreme(x, o, -1)
 
 
 @njit(cache=True, error_model="numpy")
@@ -171,10 +165,11 @@ def k_red_any(x, o):
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_argmax(x, o):
+def _red_arg_extreme(x, o, sign):
+    """The first index of the max (``sign`` 1) or min (-1) over axis 1; a NaN wins."""
     P, R, Q = x.shape
     if R == 0:
-        raise ValueError("graphc: argmax of an empty axis")
+        raise ValueError("graphc: argmax or argmin of an empty axis")
     for p in range(P):
         for q in range(Q):
             best = x[p, 0, q]
@@ -183,29 +178,20 @@ def k_red_argmax(x, o):
                 if best != best:
                     break
                 v = x[p, r, q]
-                if v > best or v != v:
+                if (v > best if sign > 0 else v < best) or v != v:
                     best = v
                     where = r
             o[p, q] = where
 
 
 @njit(cache=True, error_model="numpy")
+def k_red_argmax(x, o):
+    _red_arg_extreme(x, o, 1)
+
+
+@njit(cache=True, error_model="numpy")
 def k_red_argmin(x, o):
-    P, R, Q = x.shape
-    if R == 0:
-        raise ValueError("graphc: argmin of an empty axis")
-    for p in range(P):
-        for q in range(Q):
-            best = x[p, 0, q]
-            where = 0
-            for r in range(1, R):
-                if best != best:
-                    break
-                v = x[p, r, q]
-                if v < best or v != v:
-                    best = v
-                    where = r
-            o[p, q] = where
+    _red_arg_extreme(x, o, -1)
 
 
 @njit(cache=True, error_model="numpy")
