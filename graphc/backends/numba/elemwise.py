@@ -304,23 +304,16 @@ def program_steps(scalar, args, dtypes, out_dtypes, fresh):
     return lines, steps, [steps[i] for i in scalar.outputs]
 
 
-# Steps whose inline code is a long dependency chain (a polynomial, libm): a fused
-# loop that computes one of them from another is cut in stages (staged_loop).
-_LONG = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "tanh", "sigmoid",
-         "softplus", "erf", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
-         "cosh", "pow"}
-
-
 def _stages(scalar):
     """The stage of each step of a Composite: how many long steps precede it on a
     chain of dependencies, capped at the last long step's stage (what follows it
     is cheap, and joins it)."""
+    long = [step.name in loops.LONG_CHAINS for step, _ in scalar.steps]
     level = []
-    for step, step_args in scalar.steps:
-        level.append(max([level[arg[1]] + (scalar.steps[arg[1]][0].name in _LONG)
-                          for arg in step_args if arg[0] == "step"], default=0))
-    long_levels = [lv for lv, (step, _) in zip(level, scalar.steps) if step.name in _LONG]
-    last = max(long_levels, default=0)
+    for _, step_args in scalar.steps:
+        before = [level[j] + long[j] for kind, j, *_ in step_args if kind == "step"]
+        level.append(max(before, default=0))
+    last = max((lv for lv, is_long in zip(level, long) if is_long), default=0)
     return [min(lv, last) for lv in level]
 
 

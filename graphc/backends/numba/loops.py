@@ -5,8 +5,8 @@ module's one ``graph_loops`` C callback (``numba.cfunc``), a branch per loop,
 over a range ``[lo, hi)`` of the flat index, reading its arrays through raw
 addresses. ``graph_fn`` fills an int64 array with those addresses and calls
 :func:`k_run_loop`, a kernel shared by every graph, which runs the range on the
-calling thread for small sizes and splits it over numba's threads above
-:data:`PARALLEL_MIN` elements.
+calling thread for small sizes and splits it over numba's threads once one
+thread would take ~100 us (:func:`parallel_min`, from the loop's step costs).
 
 Why a callback and not ``prange`` in the graph function: a parallel loop in
 ``graph_fn`` costs a parfor compilation per loop in every graph (0.3 s each
@@ -40,17 +40,20 @@ LOOP_SIGNATURE = "void(int64, int64, int64, CPointer(int64))"
 WORK_MIN = 1 << 20
 PARALLEL_MIN = 1 << 14      # never split fewer elements than this
 
-# Steps that cost about ten plain ones (a polynomial, a division, libm).
-_HEAVY = ("exp", "exp2", "expm1", "log", "log10", "log2", "log1p", "tanh", "sigmoid",
-          "softplus", "erf", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
-          "cosh", "pow", "sqrt", "true_div", "inv", "floor_div", "mod")
-COSTS = {name: 10 for name in _HEAVY}
+# Steps whose inline code is a long dependency chain (a polynomial, libm); a fused
+# loop chaining them runs in stages (elemwise.staged_loop).
+LONG_CHAINS = frozenset(("exp", "exp2", "expm1", "log", "log10", "log2", "log1p", "tanh",
+                         "sigmoid", "softplus", "erf", "sin", "cos", "tan", "arcsin",
+                         "arccos", "arctan", "sinh", "cosh", "pow"))
+# Steps that cost about ten plain ones: those, and single slow instructions.
+COSTS = {name: 10 for name in LONG_CHAINS | {"sqrt", "true_div", "inv", "floor_div", "mod"}}
 
 
 def parallel_min(step_names):
     """Elements from which a loop doing ``step_names`` per element runs on threads."""
     cost = sum(COSTS.get(name, 1) for name in step_names)
     return max(PARALLEL_MIN, WORK_MIN // max(cost, 1))
+
 
 _FLOATS = ("float32", "float64")
 
