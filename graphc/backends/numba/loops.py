@@ -142,31 +142,34 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
     """
     which = len(ctx.loops)
     table = ctx.tmp("p")
-    slots = len(arrays) + len(scalars) + len(set(outputs) - set(arrays))
-    ctx.line(f"{table} = k_empty({slots}, np.int64)")
-    header, keep, names = [], [], ([], [], [])
+    fill, header, keep, names = [], [], [], ([], [], [])
+    local_of = {}    # graph_fn buffer -> its array in the callback
     for group, entries in enumerate((arrays, scalars, outputs)):
         for expression, dtype in entries:
-            if group == 2 and expression in [name for name, _ in arrays]:
+            if group == 2 and expression in local_of:
                 # An output written into an input's buffer (inplace): the same array
                 # in the callback too, so that LLVM sees one pointer, not two that
                 # might overlap (it would then run the loop unvectorized).
-                names[2].append(names[0][[name for name, _ in arrays].index(expression)])
+                names[2].append(local_of[expression])
                 continue
             slot = len(header)
             local = ctx.tmp("c")
             if group == 1:
                 # A scalar travels in a one-element buffer of its dtype.
                 buffer = ctx.tmp("b")
-                ctx.line(f"{buffer} = k_empty(1, np.{dtype})")
-                ctx.line(f"{buffer}[0] = {expression}")
+                fill.append(f"{buffer} = k_empty(1, np.{dtype})")
+                fill.append(f"{buffer}[0] = {expression}")
                 header.append(f"{local} = k_carray(ptrs[{slot}], 0, 1, np.{dtype})[0]")
             else:
                 buffer = expression
                 header.append(f"{local} = k_carray(ptrs[{slot}], base, n, np.{dtype})")
-            ctx.line(f"{table}[{slot}] = {buffer}.ctypes.data")
+                local_of[buffer] = local
+            fill.append(f"{table}[{slot}] = {buffer}.ctypes.data")
             keep.append(buffer)
             names[group].append(local)
+    ctx.line(f"{table} = k_empty({len(header)}, np.int64)")
+    for text in fill:
+        ctx.line(text)
     ctx.line(f"k_run_loop(loops, {which}, {size}, {table}, {threaded_from})")
     ctx.line(f"k_keep({', '.join(keep)})")
     prelude, stages = body(*names)

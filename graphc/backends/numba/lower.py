@@ -156,6 +156,16 @@ class Context:
             self.indent += 1
         return index
 
+    def bind_reshaped(self, var, buffer, rank, dims):
+        """Bind ``var`` to the ``rank``-d array ``buffer`` reshaped to ``dims`` (source
+        of the lengths), or to its only element when ``var`` is 0-d."""
+        name = self.tmp("v")
+        if var.ndim == 0:
+            self.line(f"{name} = {buffer}[{', '.join(['0'] * rank)}]")
+        else:
+            self.line(f"{name} = {buffer}.reshape(({''.join(d + ', ' for d in dims)}))")
+        self.bind(var, name)
+
     def shape_tuple(self, items):
         """A tuple literal of int64 scalars (``(n,)`` for one item)."""
         if not items:

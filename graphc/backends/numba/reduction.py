@@ -255,12 +255,7 @@ def emit_reduce(ctx, x, axes, out, kernel):
     o2 = ctx.tmp("o")
     ctx.line(f"{o2} = k_empty(({x3}.shape[0], {x3}.shape[2]), {np_dtype(out.dtype)})")
     ctx.line(f"{kernel}({x3}, {o2})")
-    name = ctx.tmp("v")
-    if out.ndim == 0:
-        ctx.line(f"{name} = {o2}[0, 0]")
-    else:
-        ctx.line(f"{name} = {o2}.reshape(({''.join(d + ', ' for d in kept)}))")
-    ctx.bind(out, name)
+    ctx.bind_reshaped(out, o2, 2, kept)
 
 
 def _around(axes, ndim):

@@ -158,17 +158,12 @@ def lower_subtensor(ctx, node):
         return
     first, group = found
     flat, pre, red, post, length, head, tail = _flat_index(ctx, x, first, group)
-    x3, o3, name = ctx.tmp("x3_"), ctx.tmp("o"), ctx.tmp("v")
+    x3, o3 = ctx.tmp("x3_"), ctx.tmp("o")
     ctx.line(f"{x3} = k_reshape({ctx.get(x)}, ({pre}, {red}, {post}))")
     ctx.line(f"{o3} = k_empty(({x3}.shape[0], {length}, {x3}.shape[2]), "
              f"{np_dtype(out.dtype)})")
     ctx.line(f"k_take({x3}, {flat}, {o3})")
-    shape = head + [length] + tail
-    if out.ndim == 0:
-        ctx.line(f"{name} = {o3}[0, 0, 0]")
-    else:
-        ctx.line(f"{name} = {o3}.reshape(({''.join(s + ', ' for s in shape)}))")
-    ctx.bind(out, name)
+    ctx.bind_reshaped(out, o3, 3, head + [length] + tail)
 
 
 def lower_inc_subtensor(ctx, node):
