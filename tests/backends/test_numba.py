@@ -303,6 +303,16 @@ _CHILD = textwrap.dedent("""
     np.testing.assert_allclose(soft, e / e.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
     stats = f._run.dispatcher.stats
     print("HITS", stats.cache_hits.get(f._run.dispatcher.signatures[0], 0))
+    # Machine code loaded without numba's context refresh (cache.py) must not break
+    # what compiles next: a strided input's specialization, then a graph never seen.
+    got, _ = f(xv[::2], mv[:, ::2])
+    np.testing.assert_allclose(got, np.exp(x64[::2]) * 3.25 + np.tanh(x64[::2]), rtol=1e-5,
+                               atol=1e-6)
+    import os
+    g = graphc.function([x, m], T.dot(m, x) * float(os.getpid()), backend="numba")
+    mv3 = mv[:3, :4]
+    np.testing.assert_allclose(g(xv[:4], mv3), mv3.astype("float64") @ x64[:4] * os.getpid(),
+                               rtol=1e-5)
 """)
 
 

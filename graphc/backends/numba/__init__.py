@@ -115,8 +115,9 @@ def compile_eagerly(function, fgraph, lowered):
     call compiles again and reports the error through the reference backend (see the
     module docstring), as a lazily compiled function would.
     """
+    from graphc.backends.numba import cache
     try:
-        function.compile(signature_of(fgraph, lowered))
+        cache.compile_function(function, signature_of(fgraph, lowered))
     except Exception:   # reported with context at the first call instead
         pass
 

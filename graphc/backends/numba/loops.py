@@ -188,7 +188,7 @@ def loops_source(ctx):
     if not ctx.loops:
         return ""
     lines = ["", "",
-             f"@numba.cfunc('{LOOP_SIGNATURE}', cache=True, error_model='numpy')",
+             f"@graphc_cfunc('{LOOP_SIGNATURE}')",
              "def graph_loops(which, lo, hi, ptrs):"]
     for which, body in enumerate(ctx.loops):
         lines.append(f"    if which == {which}:")

@@ -10,6 +10,7 @@ from numba import get_num_threads
 
 from graphc.backends.numba import (conv, elemwise, fallback, linalg, loops, nnet, random,
                                    reduction, shape, subtensor)
+from graphc.backends.numba.cache import cfunc as graphc_cfunc
 from graphc.backends.numba.fastmath import KERNELS
 
 _FAMILIES = (elemwise, reduction, shape, linalg, subtensor, nnet, fallback, conv, random,
@@ -24,7 +25,7 @@ for _name, (_f32, _f64) in KERNELS.items():
     globals()[f"fm_{_name}32"] = _f32
     globals()[f"fm_{_name}64"] = _f64
 
-__all__ = [name for name in globals() if name.startswith(("k_", "fm_"))]
+__all__ = [name for name in globals() if name.startswith(("k_", "fm_"))] + ["graphc_cfunc"]
 
 # Threads waiting for work spin only briefly, then sleep. With OpenMP's default
 # (spinning for ~300k rounds) the pool's idle threads held the cores BLAS wanted
