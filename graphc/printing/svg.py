@@ -21,8 +21,6 @@ import os
 from collections import namedtuple
 from xml.sax.saxutils import escape, quoteattr
 
-import networkx as nx
-
 from graphc.errors import GraphcValueError
 from graphc.graph import toposort
 from graphc.printing._graph import (graph_view, inner_text, node_details, op_label,
@@ -154,6 +152,9 @@ def layout(nodes, edges):
     size : tuple
         The canvas ``(width, height)``.
     """
+    # Imported here, not with graphc: networkx takes 0.1 s to import, which every
+    # process would pay for a dump it may never draw.
+    import networkx as nx
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from((e.source, e.target) for e in edges)
@@ -188,6 +189,7 @@ def layout(nodes, edges):
 
 
 def _layers(graph, nodes):
+    import networkx as nx
     layer = {}
     for key in nx.topological_sort(graph):
         preds = list(graph.predecessors(key))

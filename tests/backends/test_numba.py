@@ -325,6 +325,44 @@ def _child(compiledir):
     return result
 
 
+_SCIPY_BLAS_CHILD = textwrap.dedent("""
+    import numpy as np
+    import graphc, graphc.tensor as T
+    from graphc.backends.numba import blas
+    # Before any product is compiled or loaded: SciPy's LP64 BLAS instead of NumPy's.
+    assert blas._bind(("scipy",)) == "scipy"
+    rng = np.random.default_rng(0)
+    for dtype in ("float32", "float64"):
+        x, w, b = T.matrix("x", dtype), T.matrix("w", dtype), T.vector("b", dtype)
+        v = T.vector("v", dtype)
+        f = graphc.function([x, w, b, v], [T.dot(x, w) + b, T.dot(x.T, v)], backend="numba")
+        xv, wv = rng.normal(size=(7, 5)).astype(dtype), rng.normal(size=(5, 3)).astype(dtype)
+        bv, vv = rng.normal(size=3).astype(dtype), rng.normal(size=7).astype(dtype)
+        got, gotv = f(xv, wv, bv, vv)
+        x64 = xv.astype("float64")
+        np.testing.assert_allclose(got, x64 @ wv + bv, rtol=1e-5)
+        np.testing.assert_allclose(gotv, x64.T @ vv, rtol=1e-5)
+    print("OK")
+""")
+
+
+def test_blas_is_numpys_bundled_openblas():
+    # NumPy's wheels bundle OpenBLAS: one BLAS (and one thread pool) in the process.
+    from graphc.backends.numba import blas
+    if not blas._numpy_openblas():
+        pytest.skip("this NumPy bundles no OpenBLAS")
+    assert blas.SOURCE == "numpy"
+
+
+def test_products_run_on_scipys_blas_where_numpy_bundles_none(tmp_path):
+    pytest.importorskip("scipy.linalg.cython_blas")
+    env = dict(os.environ, GRAPHC_FLAGS=f"compiledir={tmp_path}")
+    result = subprocess.run([sys.executable, "-c", _SCIPY_BLAS_CHILD], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
+
+
 def test_function_compiles_eagerly_for_contiguous_inputs():
     # graphc.function() compiles (or loads) the machine code; the first call with
     # C-contiguous inputs of the declared dtypes must not compile again.

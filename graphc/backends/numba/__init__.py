@@ -7,8 +7,8 @@ Three separate steps, each testable on its own:
    nodes in its own module (``elemwise.py``, ``reduction.py``, ``shape.py``,
    ``linalg.py``, ``subtensor.py``, ``nnet.py``): fused elementwise nodes become
    one flat loop calling the vectorizable math of ``fastmath.py``, reductions and
-   softmax-like ops call a few shared kernels, products call BLAS through
-   ``np.dot``.
+   softmax-like ops call a few shared kernels, products call BLAS ``xgemm``
+   (``blas.py``: NumPy's bundled OpenBLAS, else SciPy's).
 2. **compile** (:mod:`graphc.backends.numba.cache`): the source is written to
    ``config.compiledir`` under a hash of itself and of the versions involved,
    imported, and ``njit(cache=True)``-compiled, so another process that builds the

@@ -38,6 +38,7 @@ from numba import njit
 from graphc.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, Pool2d, Pool2dGrad,
                              pool_out_length)
 from graphc.backends.numba import fallback
+from graphc.backends.numba.linalg import k_matmul
 from graphc.backends.numba.nnet import zero_of
 
 _BORDER_CODES = {"valid": 1, "full": 2, "half": 3}
@@ -182,7 +183,7 @@ def k_conv2d(x, w, mode, ph, pw, sh, sw, dh, dw):
             res = np.empty((O, nb * P), x.dtype)
         for k in range(nb):
             _im2col(x, n0 + k, KH, KW, OH, OW, ph, pw, sh, sw, dh, dw, cols, k * P)
-        np.dot(w2, cols, res)
+        k_matmul(w2, cols, res)
         _columns_to_images(res, n0, nb, out)
     return out.reshape(N, O, OH, OW)
 
@@ -238,7 +239,7 @@ def k_conv2d_grad_inputs(w, gz, rows, cols_, mode, ph, pw, sh, sw, dh, dw):
             gzt = np.empty((O, nb * P), gz.dtype)
             gcols = np.empty((K, nb * P), gz.dtype)
         _gz_columns(gz, n0, nb, gzt)
-        np.dot(wt, gzt, gcols)
+        k_matmul(wt, gzt, gcols)
         for k in range(nb):
             _col2im(gcols, n0 + k, KH, KW, OH, OW, ph, pw, sh, sw, dh, dw, gx, k * P)
     return gx
@@ -273,7 +274,7 @@ def k_conv2d_grad_weights(x, gz, KH, KW, mode, ph, pw, sh, sw, dh, dw):
         for k in range(nb):
             _im2col(x, n0 + k, KH, KW, OH, OW, ph, pw, sh, sw, dh, dw, cols, k * P)
         _gz_columns(gz, n0, nb, gzt)
-        np.dot(gzt, cols.T, part)
+        k_matmul(gzt, cols.T, part)
         gw += part
     return gw.reshape(O, C, KH, KW)
 

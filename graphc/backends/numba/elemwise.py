@@ -20,6 +20,7 @@ from graphc.graph import Constant
 from graphc.ops.elemwise import Cast, Composite, Elemwise
 from graphc.backends.numba import loops
 from graphc.backends.numba.lower import literal, np_dtype
+from graphc.backends.numba.shape import k_broadcast
 
 
 # ----------------------------------------------------------------- kernels
@@ -38,7 +39,7 @@ def k_flat(x, shape):
     """``x`` broadcast to ``shape``, as a C-contiguous 1-d array (a view if possible)."""
     if x.shape == shape:
         return np.ascontiguousarray(x).reshape(-1)
-    return np.ascontiguousarray(np.broadcast_to(x, shape)).reshape(-1)
+    return np.ascontiguousarray(k_broadcast(x, shape)).reshape(-1)
 
 
 # Glue kernels. Numba lowers some NumPy calls (transpose with a tuple, reshape of a
@@ -64,7 +65,7 @@ def k_transpose(x, axes):
 @njit(cache=True)
 def k_broadcast_copy(x, shape):
     """A fresh C-contiguous array: ``x`` broadcast to ``shape``."""
-    return np.broadcast_to(x, shape).copy()
+    return k_broadcast(x, shape).copy()
 
 
 @njit(cache=True)

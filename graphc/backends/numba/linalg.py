@@ -1,8 +1,9 @@
-"""Products: Dot (BLAS through ``np.dot``), batched Matmul, Gemm (BLAS ``xgemm``).
+"""Products: Dot, batched Matmul and Gemm, each one BLAS ``xgemm`` call per matrix.
 
-BLAS wants contiguous operands: ``k_blas`` passes C- and F-ordered arrays through
-(BLAS gets the transpose flag for F order, the layout of ``x.T``) and copies any
-other layout. Integer products have no BLAS: a plain loop kernel.
+BLAS (bound in ``blas.py``) wants contiguous operands: ``_blas_operand`` passes C-
+and F-ordered arrays through (BLAS gets the transpose flag for F order, the layout
+of ``x.T``) and copies any other layout. Integer products have no BLAS: a plain
+loop kernel.
 
 Gemm (``beta * z + alpha * dot(x, y)``) calls BLAS ``sgemm``/``dgemm`` once: the
 output starts as a copy of ``z`` and BLAS adds the scaled product into it, so the
@@ -13,24 +14,13 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
-from numba.np.linalg import ensure_blas, get_blas_kind
 
 from graphc.graph import TensorType, Variable
 from graphc.ops.elemwise import SCALARS, Composite
 from graphc.ops.linalg import Dot, Gemm, Matmul
+from graphc.backends.numba import blas
 from graphc.backends.numba.elemwise import emit_map
 from graphc.backends.numba.lower import literal, np_dtype
-
-
-def k_blas(x):
-    raise NotImplementedError
-
-
-@overload(k_blas)
-def _k_blas_impl(x):
-    if isinstance(x, types.Array) and x.layout in "CF":
-        return lambda x: x
-    return lambda x: np.ascontiguousarray(x)
 
 
 def _blas_operand(x):
@@ -49,43 +39,82 @@ def _blas_operand_impl(x):
 
 
 @intrinsic
-def _xxgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
-    """numba's own BLAS entry (``numba_xxgemm``, column-major ``c = alpha a b + beta c``);
-    ``ta``/``tb`` are 0 or 1 (transpose), the scalars are cast to ``c``'s dtype."""
-    ensure_blas()
-    kind = get_blas_kind(c.dtype, "gemm")
+def _xgemm(typingctx, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+    """Fortran BLAS ``sgemm``/``dgemm`` (column-major ``c = alpha a b + beta c``) through
+    the symbols of ``blas.py``; ``ta``/``tb`` are 0 or 1 (transpose), the scalars are
+    cast to ``c``'s dtype, every argument goes by reference."""
+    dtype = c.dtype
 
     def codegen(context, builder, signature, args):
-        ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc = args
-        char = ir.IntType(8)
-        voidp = char.as_pointer()
-        intp = context.get_value_type(types.intp)
-        fnty = ir.FunctionType(ir.IntType(32), [char, char, char, intp, intp, intp, voidp,
-                                                voidp, intp, voidp, intp, voidp, voidp, intp])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
         arg_types = signature.args
+        char = ir.IntType(8)
+        i64 = ir.IntType(64)
+        real = context.get_value_type(dtype)
+        fnty = ir.FunctionType(ir.VoidType(), [char.as_pointer()] * 2
+                               + [i64.as_pointer()] * 3
+                               + [real.as_pointer(), real.as_pointer(), i64.as_pointer(),
+                                  real.as_pointer(), i64.as_pointer(), real.as_pointer(),
+                                  real.as_pointer(), i64.as_pointer()])
+        name = "graphc_sgemm" if dtype == types.float32 else "graphc_dgemm"
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
 
-        def data(index, value):
-            array = context.make_array(arg_types[index])(context, builder, value)
-            return builder.bitcast(array.data, voidp)
+        def data(index):
+            return context.make_array(arg_types[index])(context, builder, args[index]).data
 
-        def flag(value):
-            return builder.select(builder.icmp_signed("!=", value, ir.Constant(value.type, 0)),
-                                  ir.Constant(char, ord("t")), ir.Constant(char, ord("n")))
+        def flag(index):
+            value = args[index]
+            chosen = builder.select(builder.icmp_signed("!=", value, ir.Constant(value.type, 0)),
+                                    ir.Constant(char, ord("T")), ir.Constant(char, ord("N")))
+            return cgutils.alloca_once_value(builder, chosen)
 
-        def slot(index, value):
-            scalar = context.cast(builder, value, arg_types[index], arg_types[11].dtype)
-            return builder.bitcast(cgutils.alloca_once_value(builder, scalar), voidp)
+        def scalar(index):
+            value = context.cast(builder, args[index], arg_types[index], dtype)
+            return cgutils.alloca_once_value(builder, value)
 
-        def size(index, value):
-            return context.cast(builder, value, arg_types[index], types.intp)
+        def size(index):
+            value = context.cast(builder, args[index], arg_types[index], types.int64)
+            return cgutils.alloca_once_value(builder, value)
 
-        return builder.call(fn, (ir.Constant(char, ord(kind)), flag(ta), flag(tb),
-                                 size(2, m), size(3, n), size(4, k), slot(5, alpha),
-                                 data(6, a), size(7, lda), data(8, b), size(9, ldb),
-                                 slot(10, beta), data(11, c), size(12, ldc)))
-    signature = types.int32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        builder.call(fn, (flag(0), flag(1), size(2), size(3), size(4), scalar(5), data(6),
+                          size(7), data(8), size(9), scalar(10), data(11), size(12)))
+        return context.get_dummy_value()
+
+    if dtype not in (types.float32, types.float64):
+        return None
+    signature = types.none(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     return signature, codegen
+
+
+@njit(cache=True, error_model="numpy")
+def _product_into(alpha, x, y, beta, o):
+    """``o = alpha * x @ y + beta * o`` by one BLAS call; ``o`` C-contiguous, shapes
+    checked by the caller. ``x.T``-style operands go in through the transpose flag."""
+    M, K = x.shape
+    N = y.shape[1]
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        # An empty sum: BLAS may not be called with a zero leading dimension.
+        for i in range(M):
+            if beta != 0:
+                o[i, :] = o[i, :] * beta
+            else:
+                o[i, :] = 0
+        return
+    a, ta = _blas_operand(y)
+    b, tb = _blas_operand(x)
+    lda = a.shape[1] if ta == 0 else a.shape[0]
+    ldb = b.shape[1] if tb == 0 else b.shape[0]
+    # Row-major o = x @ y is column-major o.T = y.T @ x.T: BLAS sees y first.
+    _xgemm(ta, tb, N, M, K, alpha, a, lda, b, ldb, beta, o, N)
+
+
+@njit(cache=True, error_model="numpy")
+def k_matmul(x, y, o):
+    """``o = x @ y`` for 2-d float arrays; ``o`` is C-contiguous."""
+    if y.shape[0] != x.shape[1]:
+        raise ValueError("graphc: matrix product of misaligned shapes")
+    _product_into(1.0, x, y, 0.0, o)
 
 
 @njit(cache=True, error_model="numpy")
@@ -103,7 +132,8 @@ def k_gemm(alpha, x, y, beta, z, o):
         raise ValueError("graphc: matrix product of misaligned shapes")
     rows, cols = o.shape
     if rows != M or cols != N:
-        product = np.dot(k_blas(x), k_blas(y))
+        product = np.empty((M, N), o.dtype)
+        _product_into(1.0, x, y, 0.0, product)
         for i in range(rows):
             for j in range(cols):
                 zij = z[i if z.shape[0] != 1 else 0, j if z.shape[1] != 1 else 0]
@@ -117,34 +147,13 @@ def k_gemm(alpha, x, y, beta, z, o):
                 o[i, :] = zi
             else:
                 o[i, :] = zi[0]
-    if M == 0 or N == 0:
-        return
-    if K == 0:
-        # An empty sum: BLAS may not be called with a zero leading dimension.
-        for i in range(M):
-            if beta != 0:
-                o[i, :] = o[i, :] * beta
-            else:
-                o[i, :] = 0
-        return
-    a, ta = _blas_operand(y)
-    b, tb = _blas_operand(x)
-    lda = a.shape[1] if ta == 0 else a.shape[0]
-    ldb = b.shape[1] if tb == 0 else b.shape[0]
-    # Row-major o = x @ y is column-major o.T = y.T @ x.T: BLAS sees y first.
-    if _xxgemm(ta, tb, N, M, K, alpha, a, lda, b, ldb, beta, o, N) != 0:
-        raise ValueError("graphc: BLAS gemm failed")
+    _product_into(alpha, x, y, beta, o)
 
 
-@njit(cache=True)
-def k_dot(x, y):
-    return np.dot(k_blas(x), k_blas(y))
-
-
-@njit(cache=True)
-def k_batched_dot(x3, y3, o3):
+@njit(cache=True, error_model="numpy")
+def k_batched_matmul(x3, y3, o3):
     for j in range(o3.shape[0]):
-        o3[j] = np.dot(x3[j], y3[j])
+        _product_into(1.0, x3[j], y3[j], 0.0, o3[j])
 
 
 @njit(cache=True, error_model="numpy")
@@ -163,6 +172,14 @@ def k_int_matmul(x, y, o):
                 o[i, j] += a * y[t, j]
 
 
+def _has_blas(dtype):
+    """float32 and float64 products go to BLAS (raising if there is none)."""
+    if np.dtype(dtype).name in ("float32", "float64"):
+        blas.require()
+        return True
+    return False
+
+
 def _operand(ctx, var, dtype):
     name = ctx.array(var)
     if np.dtype(var.dtype) != np.dtype(dtype):
@@ -176,16 +193,13 @@ def lower_dot(ctx, node):
     dtype = out.dtype
     a, b = _operand(ctx, x, dtype), _operand(ctx, y, dtype)
     name = ctx.tmp("v")
-    if np.dtype(dtype).kind in "fc":
-        ctx.line(f"{name} = k_dot({a}, {b})")
-        ctx.bind(out, name)
-        return
-    # Integer product: as 2-d matrices through the loop kernel, then the true shape.
+    # As 2-d matrices (a vector is one row or one column), then the true shape.
     a2, b2, o = ctx.tmp("m"), ctx.tmp("m"), ctx.tmp("o")
-    ctx.line(f"{a2} = k_reshape({a}, (1, -1))" if x.ndim == 1 else f"{a2} = k_contig({a})")
-    ctx.line(f"{b2} = k_reshape({b}, (-1, 1))" if y.ndim == 1 else f"{b2} = k_contig({b})")
+    ctx.line(f"{a2} = k_reshape({a}, (1, -1))" if x.ndim == 1 else f"{a2} = {a}")
+    ctx.line(f"{b2} = k_reshape({b}, (-1, 1))" if y.ndim == 1 else f"{b2} = {b}")
     ctx.line(f"{o} = k_empty(({a2}.shape[0], {b2}.shape[1]), {np_dtype(dtype)})")
-    ctx.line(f"k_int_matmul({a2}, {b2}, {o})")
+    kernel = "k_matmul" if _has_blas(dtype) else "k_int_matmul"
+    ctx.line(f"{kernel}({a2}, {b2}, {o})")
     if out.ndim == 0:
         ctx.line(f"{name} = {o}[0, 0]")
     elif x.ndim == 1:
@@ -217,8 +231,8 @@ def lower_matmul(ctx, node):
     ctx.line(f"{a3} = k_broadcast_copy({a}, ({bx}, {m}, {k})).reshape(({size}, {m}, {k}))")
     ctx.line(f"{b3} = k_broadcast_copy({b}, ({bx}, {k}, {n})).reshape(({size}, {k}, {n}))")
     ctx.line(f"{o} = k_empty(({size}, {m}, {n}), {np_dtype(dtype)})")
-    if np.dtype(dtype).kind in "fc":
-        ctx.line(f"k_batched_dot({a3}, {b3}, {o})")
+    if _has_blas(dtype):
+        ctx.line(f"k_batched_matmul({a3}, {b3}, {o})")
     else:
         ctx.line(f"for j in range({size}):")
         ctx.line(f"    k_int_matmul({a3}[j], {b3}[j], {o}[j])")
@@ -230,8 +244,7 @@ def lower_matmul(ctx, node):
 def lower_gemm(ctx, node):
     z, x, y = node.inputs
     out = node.outputs[0]
-    if (z.ndim == 2 and np.dtype(out.dtype).name in ("float32", "float64")
-            and x.dtype == y.dtype == out.dtype):
+    if z.ndim == 2 and _has_blas(out.dtype) and x.dtype == y.dtype == out.dtype:
         zs, xs, ys = ctx.array(z), ctx.get(x), ctx.get(y)
         o, name = ctx.tmp("o"), ctx.tmp("v")
         shape = (f"(k_bc({zs}.shape[0], {xs}.shape[0]), "

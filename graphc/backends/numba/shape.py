@@ -8,7 +8,10 @@ copied only when it could alias something the caller did not ask for.
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
+from numba.cpython.unsafe.tuple import tuple_setitem
+from numpy.lib.stride_tricks import as_strided
 
 from graphc.gradient import GradientShaper
 from graphc.ops.shape import (ARange, Alloc, DimShuffle, Join, MakeVector, Repeat, Reshape,
@@ -58,14 +61,49 @@ def k_empty_like(x):
 
 @njit(cache=True)
 def k_box(x):
-    """A 0-d array holding the scalar ``x`` (``np.asarray(x)``)."""
-    return np.asarray(x)
+    """A 0-d array holding the scalar ``x`` (``np.asarray(x)``).
+
+    Not written as ``np.asarray``: numba implements that in ``numba.np.arraymath``,
+    whose import (SciPy with it, 0.25 s) a graph loaded from the disk cache would
+    pay for its environment.
+    """
+    return np.full((), x)
+
+
+def _as_array(x):
+    raise NotImplementedError
+
+
+@overload(_as_array)
+def _as_array_impl(x):
+    """An array as is, a scalar as a 0-d array."""
+    if isinstance(x, types.Array):
+        return lambda x: x
+    return lambda x: np.full((), x)
 
 
 @njit(cache=True)
 def k_broadcast(x, shape):
-    """``np.broadcast_to(x, shape)``: a read-only view."""
-    return np.broadcast_to(x, shape)
+    """``np.broadcast_to(x, shape)``: a view, whose broadcast axes have stride 0.
+
+    Not ``np.broadcast_to`` itself, for the reason of :func:`k_box` (numba's calls
+    ``np.asarray``). The generated code never writes through the view.
+    """
+    x = _as_array(x)
+    offset = len(shape) - x.ndim
+    if offset < 0:
+        raise ValueError("graphc: cannot broadcast to fewer dimensions")
+    strides = shape
+    for axis in range(len(shape)):
+        stride = 0
+        if axis >= offset:
+            length = x.shape[axis - offset]
+            if length == shape[axis]:
+                stride = x.strides[axis - offset]
+            elif length != 1:
+                raise ValueError("graphc: shapes cannot be broadcast")
+        strides = tuple_setitem(strides, axis, stride)
+    return as_strided(x, shape, strides)
 
 
 def _tuple(items):
