@@ -96,10 +96,8 @@ def _product_into(alpha, x, y, beta, o):
     if K == 0:
         # An empty sum: BLAS may not be called with a zero leading dimension.
         for i in range(M):
-            if beta != 0:
-                o[i, :] = o[i, :] * beta
-            else:
-                o[i, :] = 0
+            for j in range(N):
+                o[i, j] = o[i, j] * beta if beta != 0 else 0
         return
     a, ta = _blas_operand(y)
     b, tb = _blas_operand(x)
@@ -131,23 +129,22 @@ def k_gemm(alpha, x, y, beta, z, o):
     if y.shape[0] != K:
         raise ValueError("graphc: matrix product of misaligned shapes")
     rows, cols = o.shape
-    if rows != M or cols != N:
-        product = np.empty((M, N), o.dtype)
-        _product_into(1.0, x, y, 0.0, product)
+    fits = rows == M and cols == N
+    if fits and beta != 0:
+        z_rows, z_cols = z.shape
+        for i in range(M):
+            zi = i if z_rows != 1 else 0
+            for j in range(N):
+                o[i, j] = z[zi, j if z_cols != 1 else 0]
+    # One call site, so the (inlined) BLAS path is in the machine code once.
+    target = o if fits else np.empty((M, N), o.dtype)
+    _product_into(alpha if fits else 1.0, x, y, beta if fits else 0.0, target)
+    if not fits:
         for i in range(rows):
             for j in range(cols):
                 zij = z[i if z.shape[0] != 1 else 0, j if z.shape[1] != 1 else 0]
-                pij = product[i if M != 1 else 0, j if N != 1 else 0]
+                pij = target[i if M != 1 else 0, j if N != 1 else 0]
                 o[i, j] = beta * zij + alpha * pij
-        return
-    if beta != 0:
-        for i in range(M):
-            zi = z[i if z.shape[0] != 1 else 0]
-            if z.shape[1] == N:
-                o[i, :] = zi
-            else:
-                o[i, :] = zi[0]
-    _product_into(alpha, x, y, beta, o)
 
 
 @njit(cache=True, error_model="numpy")
