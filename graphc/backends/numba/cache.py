@@ -17,6 +17,9 @@ every cache lookup; the first time in a process it imports and registers every
 lowering numba has (and SciPy), 0.6 s of a 0.67 s load of the MLP's train
 function here. Code loaded from disk needs none of it: it is already lowered, and
 a lookup that misses compiles through numba's public path, which refreshes.
+
+Compiling ``graph_fn`` runs a lighter LLVM pipeline over the kernels linked into
+it (:func:`_optimize_linked_graph`).
 """
 import hashlib
 import importlib.util
@@ -29,7 +32,7 @@ import warnings
 import llvmlite
 import numba
 import numpy as np
-from numba.core import codegen
+from numba.core import codegen, sigutils
 from numba.core.ccallback import CFunc
 from numba.core.caching import FunctionCache
 from numba.core.runtime import rtsys
@@ -129,8 +132,8 @@ def load(source, func_name):
         module_name = f"graphc_numba_g_{key}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
-        # Registered before it runs: the module's C callback is compiled (or loaded
-        # from numba's cache, which looks its globals up by module name) on import.
+        # Registered before it runs: numba's cache looks a function's globals up by
+        # module name when it compiles or loads graph_fn and graph_loops.
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
@@ -151,9 +154,10 @@ def _optimize_linked_graph(library, numba_optimize=codegen.CPUCodeLibrary._optim
     numba links every kernel ``graph_fn`` calls into its module and runs the full
     module pipeline over all of it again, though each kernel was optimized when it
     was compiled: 0.7 s of the MLP's 1.75 s in LLVM here. ``graph_fn`` gets numba's
-    cheap pipeline (inlining, simplification) and reference-count pruning only. Its
-    hot loops are in the kernels and in ``graph_loops``, which keep the full one;
-    the MLP step and the 10-op call measured the same either way.
+    cheap pipeline (inlining, simplification) and reference-count pruning, then the
+    full function pipeline on its own functions. Its hot loops are in the kernels
+    and in ``graph_loops``, which keep the full one. Measured: LLVM 1.75 -> 0.95 s,
+    the MLP step the same, the 10-op call 2.4 -> 2.5 us.
     """
     if library.name != "graph_fn":
         return numba_optimize(library)
@@ -215,7 +219,7 @@ def cfunc(signature):
     compile (or load) while the module is imported.
     """
     def wrap(function):
-        callback = CFunc(function, numba.core.sigutils.normalize_signature(signature),
+        callback = CFunc(function, sigutils.normalize_signature(signature),
                          locals={}, options={"error_model": "numpy"})
         callback._cache = FunctionCache(function)
         return callback
