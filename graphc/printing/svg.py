@@ -19,7 +19,7 @@ per edge, labelled with the type it carries. Tooltips (``<title>``) give the use
 """
 import os
 from collections import namedtuple
-from xml.sax.saxutils import escape, quoteattr
+import html
 
 from graphc.errors import GraphcValueError
 from graphc.graph import toposort
@@ -52,6 +52,20 @@ REWRITTEN_STROKE = "#e65100"
 
 DrawNode = namedtuple("DrawNode", ["key", "kind", "label", "tooltip", "details"])
 Edge = namedtuple("Edge", ["source", "target", "position", "label", "tooltip"])
+
+
+# ----------------------------------------------------------------- XML text
+def escape(text):
+    """``text`` safe inside an XML element (xml.sax.saxutils imports urllib: 40 ms)."""
+    return html.escape(text, quote=False)
+
+
+def quoteattr(text):
+    """``text`` as a quoted XML attribute value, line breaks and tabs kept."""
+    quoted = html.escape(text, quote=True)
+    for char, entity in (("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
+        quoted = quoted.replace(char, entity)
+    return f'"{quoted}"'
 
 
 # ----------------------------------------------------------------- the graph model
