@@ -457,7 +457,7 @@ def lower_pool2d(ctx, node):
     ctx.line(f"{o3} = k_pool2d({_as3(ctx, x)}, {_pool_params(node.op)})")
     xname = ctx.get(x)
     lead = "".join(f"{xname}.shape[{k}], " for k in range(x.ndim - 2))
-    ctx.line(f"{name} = {o3}.reshape(({lead}{o3}.shape[1], {o3}.shape[2]))")
+    ctx.line(f"{name} = k_reshape({o3}, ({lead}{o3}.shape[1], {o3}.shape[2]))")
     ctx.bind(out, name)
 
 
@@ -470,7 +470,7 @@ def lower_pool2d_grad(ctx, node):
     g3, name = ctx.tmp("o"), ctx.tmp("v")
     ctx.line(f"{g3} = k_pool2d_grad({_as3(ctx, x)}, {_as3(ctx, gz)}, {maxout}, "
              f"{_pool_params(node.op)})")
-    ctx.line(f"{name} = {g3}.reshape({ctx.get(x)}.shape)")
+    ctx.line(f"{name} = k_reshape({g3}, {ctx.get(x)}.shape)")
     ctx.bind(out, name)
 
 

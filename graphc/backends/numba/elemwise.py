@@ -443,7 +443,7 @@ def emit_map(ctx, inputs, outputs, scalar, reuse=None):
             ctx.line("    " + text)
     for j, (var, buffer) in enumerate(zip(outputs, buffers)):
         name = ctx.tmp("v")
-        ctx.line(f"{name} = {buffer}.reshape({shape})")
+        ctx.line(f"{name} = k_reshape({buffer}, {shape})")
         ctx.bind(var, name, base=inputs[reuse] if j == 0 and buffer in flats else None)
 
 

@@ -200,9 +200,9 @@ def lower_dot(ctx, node):
     if out.ndim == 0:
         ctx.line(f"{name} = {o}[0, 0]")
     elif x.ndim == 1:
-        ctx.line(f"{name} = {o}.reshape(-1)")
+        ctx.line(f"{name} = k_reshape({o}, -1)")
     elif y.ndim == 1:
-        ctx.line(f"{name} = {o}.reshape(-1)")
+        ctx.line(f"{name} = k_reshape({o}, -1)")
     else:
         ctx.line(f"{name} = {o}")
     ctx.bind(out, name)
@@ -225,8 +225,8 @@ def lower_matmul(ctx, node):
     m, k, n = f"{a}.shape[{ndim - 2}]", f"{a}.shape[{ndim - 1}]", f"{b}.shape[{ndim - 1}]"
     bx = ", ".join(f"{bshape}[{j}]" for j in range(ndim - 2))
     a3, b3, o = ctx.tmp("a3"), ctx.tmp("b3"), ctx.tmp("o")
-    ctx.line(f"{a3} = k_broadcast_copy({a}, ({bx}, {m}, {k})).reshape(({size}, {m}, {k}))")
-    ctx.line(f"{b3} = k_broadcast_copy({b}, ({bx}, {k}, {n})).reshape(({size}, {k}, {n}))")
+    ctx.line(f"{a3} = k_reshape(k_broadcast_copy({a}, ({bx}, {m}, {k})), ({size}, {m}, {k}))")
+    ctx.line(f"{b3} = k_reshape(k_broadcast_copy({b}, ({bx}, {k}, {n})), ({size}, {k}, {n}))")
     ctx.line(f"{o} = k_empty(({size}, {m}, {n}), {np_dtype(dtype)})")
     if _has_blas(dtype):
         ctx.line(f"k_batched_matmul({a3}, {b3}, {o})")
@@ -234,7 +234,7 @@ def lower_matmul(ctx, node):
         ctx.line(f"for j in range({size}):")
         ctx.line(f"    k_int_matmul({a3}[j], {b3}[j], {o}[j])")
     name = ctx.tmp("v")
-    ctx.line(f"{name} = {o}.reshape(({bx}, {m}, {n}))")
+    ctx.line(f"{name} = k_reshape({o}, ({bx}, {m}, {n}))")
     ctx.bind(out, name)
 
 

@@ -163,7 +163,7 @@ class Context:
         if var.ndim == 0:
             self.line(f"{name} = {buffer}[{', '.join(['0'] * rank)}]")
         else:
-            self.line(f"{name} = {buffer}.reshape(({''.join(d + ', ' for d in dims)}))")
+            self.line(f"{name} = k_reshape({buffer}, ({''.join(d + ', ' for d in dims)}))")
         self.bind(var, name)
 
     def shape_tuple(self, items):

@@ -219,7 +219,7 @@ def _lower_rowwise(kernel):
         o3, name = ctx.tmp("o"), ctx.tmp("v")
         ctx.line(f"{o3} = k_empty_like({x3})")
         ctx.line(f"{kernel}({x3}, {o3})")
-        ctx.line(f"{name} = {o3}.reshape({ctx.get(x)}.shape)")
+        ctx.line(f"{name} = k_reshape({o3}, {ctx.get(x)}.shape)")
         ctx.bind(out, name)
     return lower
 

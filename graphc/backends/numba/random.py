@@ -224,7 +224,7 @@ def lower_random_draw(ctx, node):
     ctx.line(f"{_KERNELS[op.dist]}({key}, {', '.join(flats)}, {buffer})")
     name = ctx.tmp("v")
     if out.ndim:
-        ctx.line(f"{name} = {buffer}.reshape({shape})")
+        ctx.line(f"{name} = k_reshape({buffer}, {shape})")
     else:
         ctx.line(f"{name} = {buffer}[0]")
     ctx.bind(out, name)

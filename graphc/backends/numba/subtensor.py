@@ -182,9 +182,9 @@ def lower_inc_subtensor(ctx, node):
         flat, pre, red, post, length, head, tail = _flat_index(ctx, x, first, group)
         full = "(" + "".join(s + ", " for s in head + [length] + tail) + ")"
         v3 = ctx.tmp("v3_")
-        ctx.line(f"{v3} = k_broadcast_copy({ctx.array(v)}, {full})"
-                 f".reshape(({pre}, {length}, {post}))")
-        ctx.line(f"k_put({o}.reshape(({pre}, {red}, {post})), {flat}, {v3}, {accumulate})")
+        ctx.line(f"{v3} = k_reshape(k_broadcast_copy({ctx.array(v)}, {full}), "
+                 f"({pre}, {length}, {post}))")
+        ctx.line(f"k_put(k_reshape({o}, ({pre}, {red}, {post})), {flat}, {v3}, {accumulate})")
         ctx.bind(out, o)
         return
     index = _basic_index(ctx, x, op.spec, dynamic)
