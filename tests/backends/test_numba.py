@@ -127,6 +127,20 @@ def test_inplace_loops_write_into_the_buffer_they_read(rng):
         assert not np.shares_memory(first, second)
 
 
+def test_loops_of_the_same_text_share_one_callback_branch(rng):
+    # a*3 - b and b*3 - a differ only in their buffers: one branch of graph_loops
+    # runs both; a*4 - b needs its own.
+    a, b = T.fvector("a"), T.fvector("b")
+    outputs = [a * 3 - b, b * 3 - a, a * 4 - b]
+    f = graphc.function([a, b], outputs, backend="numba")
+    assert f.backend_source.count("if which ==") == 2
+    av, bv = (rng.normal(size=70000).astype("float32") for _ in range(2))
+    a64, b64 = av.astype("float64"), bv.astype("float64")
+    expected = [a64 * 3 - b64, b64 * 3 - a64, a64 * 4 - b64]
+    for got, want in zip(f(av, bv), expected):
+        assert_close(got, want, "float32")
+
+
 def test_runtime_broadcast_and_shape_error(rng):
     x, y = T.dmatrix("x"), T.dmatrix("y")
     f = graphc.function([x, y], x + y, backend="numba")

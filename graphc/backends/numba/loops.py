@@ -18,6 +18,8 @@ The loops outlined are those whose inputs and outputs are all float32/float64:
 their bodies cannot raise (a C callback cannot carry a Python exception out).
 Integer and boolean loops stay inline.
 """
+import re
+
 import numpy as np
 from llvmlite import ir
 from numba import carray, njit, prange, types
@@ -140,7 +142,6 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
     ``elemwise.staged_loop``); with several stages they run chunk by chunk.
     ``threaded_from``: the size from which the loop runs on threads.
     """
-    which = len(ctx.loops)
     table = ctx.tmp("p")
     fill, header, keep, names = [], [], [], ([], [], [])
     local_of = {}    # graph_fn buffer -> its array in the callback
@@ -167,20 +168,41 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
             fill.append(f"{table}[{slot}] = {buffer}.ctypes.data")
             keep.append(buffer)
             names[group].append(local)
-    ctx.line(f"{table} = k_empty({len(header)}, np.int64)")
-    for text in fill:
-        ctx.line(text)
-    ctx.line(f"k_run_loop(loops, {which}, {size}, {table}, {threaded_from})")
-    ctx.line(f"k_keep({', '.join(keep)})")
     prelude, stages = body(*names)
     loop = []
     for stage in stages:
         loop += ["for i in range(n):"] + ["    " + text for text in stage]
     if len(stages) == 1:
-        ctx.loops.append(["base, n = lo, hi - lo"] + header + loop)
-        return
-    chunked = [f"for base in range(lo, hi, {CHUNK}):", f"    n = min({CHUNK}, hi - base)"]
-    ctx.loops.append(prelude + chunked + ["    " + text for text in header + loop])
+        lines = ["base, n = lo, hi - lo"] + header + loop
+    else:
+        chunked = [f"for base in range(lo, hi, {CHUNK}):", f"    n = min({CHUNK}, hi - base)"]
+        lines = prelude + chunked + ["    " + text for text in header + loop]
+    which = _branch(ctx, lines)
+    ctx.line(f"{table} = k_empty({len(header)}, np.int64)")
+    for text in fill:
+        ctx.line(text)
+    ctx.line(f"k_run_loop(loops, {which}, {size}, {table}, {threaded_from})")
+    ctx.line(f"k_keep({', '.join(keep)})")
+
+
+# The names ctx.tmp() makes: a lowercase prefix, an underscore, a counter.
+_LOCAL_NAME = re.compile(r"\b[a-z][a-z0-9]*_\d+\b")
+
+
+def _branch(ctx, lines):
+    """The callback branch running ``lines``: an existing one if a loop of the same
+    text up to local names is there already, else a new one.
+
+    Graphs repeat loops (an SGD update per parameter, a ReLU mask per layer); each
+    branch costs compile time (LLVM optimizes and vectorizes it) but not run time.
+    """
+    names = {}
+    canonical = _LOCAL_NAME.sub(lambda m: names.setdefault(m.group(0), f"t{len(names)}"),
+                                "\n".join(lines))
+    if canonical not in ctx.loop_branches:
+        ctx.loop_branches[canonical] = len(ctx.loops)
+        ctx.loops.append(lines)
+    return ctx.loop_branches[canonical]
 
 
 def loops_source(ctx):

@@ -69,6 +69,7 @@ class Context:
         self.fallbacks = []
         self.folded = {}      # variable -> Constant computed at lowering time
         self.loops = []       # bodies of the outlined loops (see loops.py)
+        self.loop_branches = {}   # a loop's text up to local names -> its index
         self._counter = 0
         self.indent = 1
 
