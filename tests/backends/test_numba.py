@@ -317,6 +317,16 @@ _CHILD = textwrap.dedent("""
     np.testing.assert_allclose(soft, e / e.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
     stats = f._run.dispatcher.stats
     print("HITS", stats.cache_hits.get(f._run.dispatcher.signatures[0], 0))
+    # An error raised inside machine code loaded without numba's context refresh
+    # reaches the user as the reference backend's ShapeError.
+    from graphc.errors import ShapeError
+    v = T.fvector("v")
+    h = graphc.function([x, v], x * v, backend="numba")
+    try:
+        h(np.ones(3, "float32"), np.ones(4, "float32"))
+        raise AssertionError("no error")
+    except ShapeError as error:
+        assert "(3,)" in str(error) and "(4,)" in str(error), error
     # Machine code loaded without numba's context refresh (cache.py) must not break
     # what compiles next: a strided input's specialization, then a graph never seen.
     got, _ = f(xv[::2], mv[:, ::2])
