@@ -405,6 +405,38 @@ def test_second_process_loads_machine_code_from_the_cache(tmp_path):
     assert "HITS 1" in second.stdout
 
 
+def test_graph_calls_shared_kernels_by_symbol_without_linking_them(rng, tmp_path,
+                                                                   monkeypatch):
+    # An empty compile directory: the graph is compiled here, so the compile result
+    # still has its library. k_matmul is called, not linked.
+    monkeypatch.setattr(graphc.config, "compiledir", str(tmp_path))
+    scale = float(rng.uniform(1, 2))
+    x, w = T.fmatrix("x"), T.fmatrix("w")
+    f = graphc.function([x, w], T.dot(x, w) * scale, backend="numba")
+    dispatcher = f._run.dispatcher
+    library = dispatcher.overloads[dispatcher.signatures[0]].library
+    called = {name for _, name, _, _ in getattr(library, "graphc_kernels", ())}
+    assert "k_matmul" in called
+    assert "k_matmul" not in {linked.name for linked in library._linking_libraries}
+    xv, wv = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(3, 5)).astype("float32")
+    assert_close(f(xv, wv), xv.astype("float64") @ wv * scale, "float32")
+
+
+def test_cached_graph_whose_kernel_was_recompiled_is_a_miss():
+    # The entry lists the kernels' symbols; one that no longer matches the loaded
+    # kernel (recompiled under another name) makes the entry a miss, compiled again,
+    # rather than machine code calling a symbol that does not exist.
+    from numba import types
+    x = T.fvector("x")
+    f = graphc.function([x], T.exp(x), backend="numba")
+    impl = f._run.dispatcher.graphc_cache._impl
+    array = types.Array(types.float32, 3, "C")
+    stale = [("graphc.backends.numba.reduction", "k_red_sum",
+              (array, types.Array(types.float32, 2, "C")), "_ZN_no_such_symbol")]
+    context = f._run.dispatcher.targetctx
+    assert impl.rebuild(context, (stale, None)) is None
+
+
 def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(graphc.config, "compiledir", str(tmp_path))
     source = "import numpy as np\nimport numba\n\n\n@numba.njit\ndef graph_fn(token):\n" \

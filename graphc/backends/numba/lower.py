@@ -273,7 +273,7 @@ def lower(fgraph):
         "from graphc.backends.numba.runtime import *",
         "",
         "",
-        "@numba.njit(cache=True, error_model='numpy')",
+        "@numba.njit(error_model='numpy')",   # cached by cache.GraphCache
         f"def {FUNC_NAME}({', '.join(params)}):",
     ]
     body = ctx.lines + ["    return (" + "".join(r + ", " for r in results) + ")"]
