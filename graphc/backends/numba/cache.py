@@ -4,9 +4,9 @@ The generated source is written to ``<compiledir>/numba/g_<key>.py`` where the
 key hashes the source with the versions of numba, llvmlite, NumPy, Python and
 graphc and with the text of this backend's own files (a changed kernel must not
 load machine code compiled against the old one). The module is imported from
-that file and its function is ``njit(cache=True)``: numba then stores the machine
-code next to it (or under ``NUMBA_CACHE_DIR``) and a later process loads it
-instead of compiling.
+that file; its function's machine code is stored next to it (numba's cache
+format, or under ``NUMBA_CACHE_DIR``) and a later process loads it instead of
+compiling.
 
 Writes are atomic (a temporary file, then ``os.replace``), so a process never
 imports a half-written module; an entry whose text does not match its key
@@ -18,10 +18,10 @@ lowering numba has (and SciPy), 0.6 s of a 0.67 s load of the MLP's train
 function here. Code loaded from disk needs none of it: it is already lowered, and
 a lookup that misses compiles through numba's public path, which refreshes.
 
-``graph_fn`` calls the shared kernels (``k_*``) by symbol instead of carrying a
-copy of each: numba would link every kernel's code into every graph's module and
-run LLVM over all of it again (LLVM 1.34 -> 0.39 s on the MLP, 2.8 -> 1.5 s on
-LeNet). So ``graph_fn``'s machine code needs the kernels loaded before it: its
+``graph_fn`` calls the shared kernels (``k_*``, but for the small helpers of
+``LINKED_MODULES``) by symbol instead of carrying a copy of each: numba would
+link every kernel's code into every graph's module and run LLVM over all of it
+again (LLVM 1.34 -> 0.39 s on the MLP, 2.8 -> 1.5 s on LeNet). So ``graph_fn``'s machine code needs the kernels loaded before it: its
 disk-cache entry (:class:`GraphCache`) lists them with their symbol names, loading
 it loads them first, and an entry whose kernels were since recompiled under other
 names is a miss (compiled again), never an unresolved symbol. numba's own cache
@@ -161,13 +161,14 @@ def load(source, func_name):
 def _optimize_linked_graph(library, numba_optimize=codegen.CPUCodeLibrary._optimize_final_module):
     """numba's last optimization of a library, lighter for the generated ``graph_fn``.
 
-    numba links every kernel ``graph_fn`` calls into its module and runs the full
-    module pipeline over all of it again, though each kernel was optimized when it
-    was compiled: 0.7 s of the MLP's 1.75 s in LLVM here. ``graph_fn`` gets numba's
-    cheap pipeline (inlining, simplification) and reference-count pruning, then the
+    numba links the kernels ``graph_fn`` calls into its module (here only the small
+    helpers of ``LINKED_MODULES``) and runs the full module pipeline over all of it
+    again, though each kernel was optimized when it was compiled. ``graph_fn`` gets
+    numba's cheap pipeline (inlining, simplification) and reference-count pruning, then the
     full function pipeline on its own functions. Its hot loops are in the kernels
-    and in ``graph_loops``, which keep the full one. Measured: LLVM 1.75 -> 0.95 s,
-    the MLP step the same, the 10-op call 2.4 -> 2.5 us.
+    and in ``graph_loops``, which keep the full one. Measured on the MLP: LLVM 0.55
+    against 0.6-0.8 s (1.75 -> 0.95 s when every kernel was linked), the step the
+    same, the 10-op call 2.4 -> 2.5 us.
     """
     if library.name != "graph_fn":
         return numba_optimize(library)
