@@ -21,9 +21,10 @@ a lookup that misses compiles through numba's public path, which refreshes.
 ``graph_fn`` calls the shared kernels (``k_*``, but for the small helpers of
 ``LINKED_MODULES``) by symbol instead of carrying a copy of each: numba would
 link every kernel's code into every graph's module and run LLVM over all of it
-again (LLVM 1.34 -> 0.39 s on the MLP, 2.8 -> 1.5 s on LeNet). So ``graph_fn``'s machine code needs the kernels loaded before it: its
-disk-cache entry (:class:`GraphCache`) lists them with their symbol names, loading
-it loads them first, and an entry whose kernels were since recompiled under other
+again (LLVM 1.34 -> 0.39 s on the MLP, 2.8 -> 1.5 s on LeNet). So
+``graph_fn``'s machine code needs the kernels loaded before it: its disk-cache
+entry (:class:`GraphCache`) lists them with their symbol names, loading it loads
+them first, and an entry whose kernels were since recompiled under other
 names is a miss (compiled again), never an unresolved symbol. numba's own cache
 is off for ``graph_fn`` (it would load the code without the kernels).
 """
