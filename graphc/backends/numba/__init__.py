@@ -11,9 +11,10 @@ Three separate steps, each testable on its own:
    (``blas.py``: NumPy's bundled OpenBLAS, else SciPy's).
 2. **compile** (:mod:`graphc.backends.numba.cache`): the source is written to
    ``config.compiledir`` under a hash of itself and of the versions involved,
-   imported, and ``njit(cache=True)``-compiled, so another process that builds the
-   same graph loads machine code instead of compiling (without numba's 0.6 s
-   context refresh, see ``cache.py``).
+   imported and ``njit``-compiled; the machine code is stored beside it, so another
+   process that builds the same graph loads it instead of compiling (without
+   numba's 0.6 s context refresh). The shared kernels are called by symbol, not
+   linked into each graph's code (see ``cache.py``).
    The specialization for C-contiguous inputs is compiled (or loaded) eagerly, inside
    ``graphc.function()``, so compile time shows where users expect it.
 3. **run**: the returned callable passes the inputs (and array constants) to the
