@@ -60,15 +60,15 @@ def _scipy_blas():
         from scipy.linalg import cython_blas
     except ImportError:
         return None
-    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-    get_pointer.restype = ctypes.c_void_p
-    get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    # Own prototypes: setting argtypes on ctypes.pythonapi's would change them for
+    # every other user in the process.
+    get_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(
+        ("PyCapsule_GetName", ctypes.pythonapi))
+    get_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
+        ("PyCapsule_GetPointer", ctypes.pythonapi))
     addresses = []
     for name in ("sgemm", "dgemm"):
         capsule = cython_blas.__pyx_capi__[name]
-        get_name = ctypes.pythonapi.PyCapsule_GetName
-        get_name.restype = ctypes.c_char_p
-        get_name.argtypes = [ctypes.py_object]
         addresses.append(get_pointer(capsule, get_name(capsule)))
     return tuple(addresses)
 
