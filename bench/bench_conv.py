@@ -3,12 +3,16 @@
 Run: ``python bench/bench_conv.py``. Batch 64 of 1x28x28 float32 images, conv 20 5x5
 -> max pool 2 -> conv 50 5x5 -> max pool 2 -> dense 500 -> softmax 10, plain SGD.
 The python backend's convolutions are NumPy im2col (``as_strided`` windows and
-``tensordot``), so its time is the NumPy baseline. OpenBLAS threads stall badly when
-other processes share the two cores: measure on an otherwise idle machine.
+``tensordot``), so its time is the NumPy baseline. Then the numba compile (with
+the first call) in new processes: a graph not seen before, and from the disk
+cache. OpenBLAS threads stall badly when other processes share the two cores:
+measure on an otherwise idle machine.
 """
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -58,8 +62,25 @@ def lenet_step(backend, seed=0):
     return compile_s, median_ms(lambda: f(xv, yv))
 
 
+def compile_seconds_in_new_process(compiledir):
+    """``lenet_step``'s compile + first call in a fresh process using ``compiledir``:
+    a graph not seen before when it is empty, the disk-cache load when run again."""
+    code = (f"__file__ = {os.path.abspath(__file__)!r}; __name__ = 'child'\n"
+            "exec(open(__file__).read())\n"
+            "print(lenet_step('numba')[0])")
+    env = dict(os.environ, GRAPHC_FLAGS=f"compiledir={compiledir}")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 if __name__ == "__main__":
     for backend in ("numba", "python"):
         compile_s, step = lenet_step(backend)
         print(f"LeNet step, batch 64, {backend:<7} {step:8.2f} ms   (compile + first call "
               f"{compile_s:.2f} s)")
+    with tempfile.TemporaryDirectory() as compiledir:
+        cold = compile_seconds_in_new_process(compiledir)
+        cached = compile_seconds_in_new_process(compiledir)
+    print(f"LeNet compile + first call, numba, each in a new process: {cold:.2f} s for a "
+          f"graph not seen before, {cached:.2f} s from the disk cache")
