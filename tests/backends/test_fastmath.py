@@ -1,5 +1,6 @@
 """Accuracy of the vectorizable math kernels, in ulps against float64, and IEEE cases."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -95,3 +96,20 @@ def test_exp_reaches_the_denormals():
     x = np.array([-100.0, -103.5], dtype=np.float32)
     denormals = _apply(exp32, x)
     assert np.all(denormals > 0) and np.all(denormals < np.finfo(np.float32).tiny)
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_float32_loop_vectorizes(name):
+    # The point of these kernels: a loop calling one runs as vector code. A branch
+    # that raises (a division under Python's error model, say) can silently keep
+    # LLVM from vectorizing it, which made tanh 17x slower once.
+    kernel = KERNELS[name][0]
+
+    @njit(error_model="numpy")
+    def loop(values, out):
+        for i in range(values.size):
+            out[i] = kernel(values[i])
+    x = np.linspace(-3, 3, 64).astype(np.float32)
+    loop(x, np.empty_like(x))
+    llvm_ir = loop.inspect_llvm(loop.signatures[0])
+    assert re.search(r"<\d+ x float>", llvm_ir), f"the {name} loop is not vectorized"
