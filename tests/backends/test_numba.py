@@ -488,3 +488,40 @@ def test_fused_transcendental_loops_run_as_vector_code(monkeypatch, tmp_path):
     expected = (np.log1p(np.tanh(np.exp(-x64) * x64) ** 2) + np.logaddexp(0, x64)
                 + 1 / (1 + np.exp(-x64)))
     assert_close(f(xv), expected, "float32")
+
+
+_LIGHT_REFRESH_CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import graphc, graphc.tensor as T
+    from graphc.backends.numba import cache
+    if sys.argv[1] == "tiny":
+        # Too few implementations for any graph: the light compile fails and the
+        # graph is compiled again after numba's full refresh.
+        cache.GRAPH_IMPLEMENTATIONS = ("numba.cpython.builtins",)
+    x, w = T.fmatrix("x"), T.fmatrix("w")
+    y = T.nnet.softmax(T.tanh(T.dot(x, w))[1:, ::2] * 3)
+    f = graphc.function([x, w], [y, y.argmax(axis=1)], backend="numba")
+    rng = np.random.default_rng(0)
+    xv, wv = rng.normal(size=(5, 4)).astype("float32"), rng.normal(size=(4, 6)).astype("float32")
+    t = np.tanh(xv.astype("float64") @ wv)[1:, ::2] * 3
+    e = np.exp(t - t.max(axis=1, keepdims=True))
+    got, arg = f(xv, wv)
+    np.testing.assert_allclose(got, e / e.sum(axis=1, keepdims=True), rtol=1e-5)
+    np.testing.assert_array_equal(arg, t.argmax(axis=1))
+    print("SCIPY" if "numba.np.arraymath" in sys.modules else "LIGHT")
+""")
+
+
+@pytest.mark.parametrize("registries", ["light", "tiny"])
+def test_graphs_compile_after_a_light_refresh(tmp_path, registries):
+    # A new graph in a new process (an empty compiledir) compiles without numba's full
+    # refresh, which imports NumPy's linalg and SciPy (0.3-0.5 s); with too few
+    # implementations it still compiles, after the full refresh. (The first run
+    # puts the kernels in numba's cache: a kernel compiled gets the full refresh.)
+    for run in ("kernels", "graph"):
+        env = dict(os.environ, GRAPHC_FLAGS=f"compiledir={tmp_path / run}")
+        result = subprocess.run([sys.executable, "-c", _LIGHT_REFRESH_CHILD, registries],
+                                env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == ("LIGHT" if registries == "light" else "SCIPY")
