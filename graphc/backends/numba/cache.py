@@ -16,7 +16,10 @@ Loading machine code skips numba's ``BaseContext.refresh``. numba runs it before
 every cache lookup; the first time in a process it imports and registers every
 lowering numba has (and SciPy), 0.6 s of a 0.67 s load of the MLP's train
 function here. Code loaded from disk needs none of it: it is already lowered, and
-a lookup that misses compiles through numba's public path, which refreshes.
+a lookup that misses compiles a graph after a lighter refresh (the
+implementations a graph can use, :data:`GRAPH_IMPLEMENTATIONS`), a kernel after
+numba's full one. numba's runtime functions, which it compiles with LLVM in every
+process, are stored too (``nrt-<key>.pickle``, :func:`_nrt_functions`).
 
 ``graph_fn`` calls the shared kernels (``k_*``, but for the small helpers of
 ``LINKED_MODULES``) by symbol instead of carrying a copy of each: numba would
@@ -31,6 +34,7 @@ is off for ``graph_fn`` (it would load the code without the kernels).
 import hashlib
 import importlib.util
 import os
+import pickle
 import sys
 import tempfile
 import threading
@@ -43,7 +47,7 @@ from numba.core import base, codegen, compiler, cpu, sigutils
 from numba.core.caching import CompileResultCacheImpl, FunctionCache, NullCache
 from numba.core.ccallback import CFunc
 from numba.core.dispatcher import Dispatcher
-from numba.core.runtime import rtsys
+from numba.core.runtime import nrtdynmod, rtsys
 
 import graphc
 from graphc.config import config
@@ -83,11 +87,13 @@ def cache_dir():
 
 
 def _write_atomic(path, text):
+    """Write ``text`` (str or bytes) to ``path`` through a rename: a reader in another
+    process sees the old file or the whole new one."""
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".py")
     try:
-        with os.fdopen(handle, "w") as stream:
+        with os.fdopen(handle, "wb" if isinstance(text, bytes) else "w") as stream:
             stream.write(text)
         os.replace(temporary, path)
     except BaseException:
@@ -276,6 +282,38 @@ def _load_without_refresh(cache, sig, context):
         return load(sig, context)
     except Exception:    # a corrupt or foreign entry; compiling replaces it
         return None
+
+
+def _nrt_functions(context):
+    """numba's runtime functions (reference counts, atomics), from the disk cache.
+
+    numba compiles them with LLVM when a process first needs its runtime: 60 ms,
+    half of loading a cached graph. Their machine code is stored like a kernel's,
+    under a key of numba's versions and this CPU; an unreadable entry is compiled
+    again.
+    """
+    codegen_ = context.codegen()
+    tag = hashlib.sha256(repr((FINGERPRINT, codegen_.magic_tuple())).encode()).hexdigest()
+    path = os.path.join(cache_dir(), f"nrt-{tag[:24]}.pickle")
+    try:
+        with open(path, "rb") as stream:
+            return codegen_.unserialize_library(pickle.load(stream))
+    except Exception:   # absent, corrupt, or another numba's: compile it
+        pass
+    # What numba's compile_nrt_functions does, keeping the machine code to store.
+    module, library = nrtdynmod.create_nrt_module(context)
+    library.enable_object_caching()
+    library.add_ir_module(module)
+    library.finalize()
+    try:
+        _write_atomic(path, pickle.dumps(library.serialize_using_object_code()))
+    except OSError:
+        pass
+    return library
+
+
+if hasattr(nrtdynmod, "create_nrt_module") and hasattr(codegen.Codegen, "unserialize_library"):
+    nrtdynmod.compile_nrt_functions = _nrt_functions
 
 
 # ------------------------------------------------------------ light refresh
