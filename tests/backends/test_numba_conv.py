@@ -132,3 +132,23 @@ def test_lenet_step_has_no_fallback(rng):
     xv = rng.normal(size=(8, 1, 14, 14)).astype("float32")
     yv = rng.integers(0, 10, size=8).astype("int32")
     _agree([x, labels], [cost] + grads, [xv, yv], 1e-4)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (2, 3, 7, 9)])
+@pytest.mark.parametrize("ignore_border", [True, False])
+def test_max_pool_2x2_is_exact_with_nans_zeros_and_ties(shape, ignore_border, rng):
+    # 2x2 windows with stride 2 take the fast loops when they tile (part of) the
+    # image; the values and the gradient must equal the reference's exactly.
+    x, g = T.ftensor4("x"), T.ftensor4("g")
+    y = T.nnet.pool_2d(x, (2, 2), ignore_border=ignore_border)
+    gx = graphc.grad((y * g).sum(), x)
+    xv = np.round(rng.normal(size=shape), 0).astype("float32")
+    xv[0, 0, 0, :2] = [0.0, -0.0]          # equal maxima of either sign
+    xv[0, 1, 2, 3] = np.nan                # a NaN wins its window
+    xv[1, 2, :2, :2] = 1.0                 # a four-way tie
+    yshape = graphc.function([x], y.shape, backend="python")(xv)
+    gv = rng.normal(size=tuple(yshape)).astype("float32")
+    got = _compile([x, g], [y, gx], "numba")(xv, gv)
+    want = _compile([x, g], [y, gx], "python")(xv, gv)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)

@@ -283,6 +283,58 @@ def k_conv2d_grad_weights(x, gz, KH, KW, mode, ph, pw, sh, sw, dh, dw):
 _pool_out = njit(cache=True)(pool_out_length)
 
 
+# Max pooling over 2x2 windows with stride 2 and no padding (LeNet's, VGG's): each
+# window written out, four loads and three selects, so that LLVM vectorizes the
+# loop over a row's windows. 8x faster than the general loop (0.92 -> 0.11 ms on
+# LeNet's first layer here); the result is the general loop's, NaNs included
+# (the maximum is taken in its order, so even the sign of a zero maximum agrees).
+@njit(cache=True, error_model="numpy")
+def _max_pool_2x2(xf, of, B, H, W, OH, OW):
+    for b in range(B):
+        for oy in range(OH):
+            top = np.uint64((b * H + 2 * oy) * W)
+            bottom = top + np.uint64(W)
+            dst = np.uint64((b * OH + oy) * OW)
+            for ox in range(OW):
+                left = np.uint64(2 * ox)
+                m = xf[top + left]
+                v = xf[top + left + np.uint64(1)]
+                m = v if v > m or v != v else m
+                v = xf[bottom + left]
+                m = v if v > m or v != v else m
+                v = xf[bottom + left + np.uint64(1)]
+                m = v if v > m or v != v else m
+                of[dst + np.uint64(ox)] = m
+
+
+@njit(cache=True, error_model="numpy")
+def _max_pool_2x2_grad(xf, zf, mf, gf, B, H, W, OH, OW):
+    """The gradient of :func:`_max_pool_2x2`: windows do not overlap, so each
+    element is written once (the general loop adds)."""
+    for b in range(B):
+        for oy in range(OH):
+            top = np.uint64((b * H + 2 * oy) * W)
+            bottom = top + np.uint64(W)
+            at = np.uint64((b * OH + oy) * OW)
+            for ox in range(OW):
+                g, m = zf[at + np.uint64(ox)], mf[at + np.uint64(ox)]
+                zero = zero_of(gf)
+                i, j = top + np.uint64(2 * ox), bottom + np.uint64(2 * ox)
+                gf[i] = g if xf[i] == m else zero
+                gf[i + np.uint64(1)] = g if xf[i + np.uint64(1)] == m else zero
+                gf[j] = g if xf[j] == m else zero
+                gf[j + np.uint64(1)] = g if xf[j + np.uint64(1)] == m else zero
+
+
+def _pool_2x2(mode, wh, ww, sh, sw, ph, pw, H, W, OH, OW):
+    """True when the 2x2 max-pooling loops apply: every window inside the image."""
+    return (mode == 0 and wh == 2 and ww == 2 and sh == 2 and sw == 2 and ph == 0
+            and pw == 0 and 2 * OH <= H and 2 * OW <= W)
+
+
+_pool_2x2 = njit(cache=True)(_pool_2x2)
+
+
 @njit(cache=True, error_model="numpy")
 def k_pool2d(x, mode, wh, ww, sh, sw, ph, pw, ignore_border):
     """:class:`~graphc.ops.conv.Pool2d` of ``x`` (B, H, W); ``mode`` as ``_POOL_CODES``.
@@ -298,6 +350,9 @@ def k_pool2d(x, mode, wh, ww, sh, sw, ph, pw, ignore_border):
     out = np.empty((B, OH, OW), x.dtype)
     # Flat views and unsigned indices: no wraparound checks in the window loops.
     xf, of = x.reshape(-1), out.reshape(-1)
+    if _pool_2x2(mode, wh, ww, sh, sw, ph, pw, H, W, OH, OW):
+        _max_pool_2x2(xf, of, B, H, W, OH, OW)
+        return out
     for b in range(B):
         for oy in range(OH):
             y0 = oy * sh - ph
@@ -349,8 +404,15 @@ def k_pool2d_grad(x, gz, maxout, mode, wh, ww, sh, sw, ph, pw, ignore_border):
         raise ValueError("graphc: output gradient does not fit the pooling")
     if mode == 0 and maxout.shape != gz.shape:
         raise ValueError("graphc: pooled output does not fit the pooling")
+    xf, zf, mf = x.reshape(-1), gz.reshape(-1), maxout.reshape(-1)
+    if _pool_2x2(mode, wh, ww, sh, sw, ph, pw, H, W, OH, OW):
+        # Every element is written when the windows tile the image exactly.
+        tiled = 2 * OH == H and 2 * OW == W
+        gx = np.empty((B, H, W), x.dtype) if tiled else np.zeros((B, H, W), x.dtype)
+        _max_pool_2x2_grad(xf, zf, mf, gx.reshape(-1), B, H, W, OH, OW)
+        return gx
     gx = np.zeros((B, H, W), x.dtype)
-    xf, gf, zf, mf = x.reshape(-1), gx.reshape(-1), gz.reshape(-1), maxout.reshape(-1)
+    gf = gx.reshape(-1)
     for b in range(B):
         for oy in range(OH):
             y0 = oy * sh - ph
