@@ -73,7 +73,9 @@ def load_digits(image_size=8, flatten=True, seed=0):
     images = np.clip(images, 0.0, 1.0).astype("float32")
     labels = data.target.astype("int32")
     X = images.reshape(len(images), -1) if flatten else images[:, None, :, :]
-    return _split(X, labels, (0.6, 0.2), np.random.default_rng(seed))
+    # C-contiguous, as arrays fed to a compiled function best are (the resampling's
+    # fancy indexing keeps a transposed layout).
+    return _split(np.ascontiguousarray(X), labels, (0.6, 0.2), np.random.default_rng(seed))
 
 
 def _read_idx(path):
@@ -115,6 +117,9 @@ def load_mnist(path, flatten=True, n_valid=10000):
         X = X.reshape(len(X), -1) if flatten else X[:, None, :, :]
         parts[split] = (X, labels)
     X, y = parts["train"]
+    if not 0 <= n_valid < len(X):
+        raise GraphcValueError(f"load_mnist: n_valid={n_valid} must leave training images "
+                               f"out of the {len(X)} in the training file")
     cut = len(X) - n_valid
     return (X[:cut], y[:cut]), (X[cut:], y[cut:]), parts["test"]
 
@@ -126,7 +131,9 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None):
         raise GraphcValueError(f"iterate_minibatches: {len(X)} inputs but {len(y)} targets")
     indices = np.arange(len(X))
     if shuffle:
-        rng = rng if rng is not None else np.random.default_rng()
+        # A Generator, a legacy RandomState, or a seed (None: a fresh one).
+        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+            rng = np.random.default_rng(rng)
         rng.shuffle(indices)
     for start in range(0, len(X) - batch_size + 1, batch_size):
         batch = indices[start:start + batch_size]

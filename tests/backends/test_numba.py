@@ -399,6 +399,25 @@ def test_function_compiles_eagerly_for_contiguous_inputs():
     assert len(dispatcher.signatures) == 1
 
 
+def test_inputs_of_other_layouts_are_copied_not_compiled_again(rng):
+    # One specialization per graph, the one on disk: a transposed view, a stepped
+    # slice, a Fortran array or a read-only array is passed as a C copy.
+    x, m = T.fvector("x"), T.fmatrix("m")
+    f = graphc.function([x, m], [T.dot(m, x) + 1, T.exp(m).sum(axis=0)], backend="numba")
+    dispatcher = f._run.dispatcher
+    mv = rng.normal(size=(6, 8)).astype("float32")
+    xv = rng.normal(size=16).astype("float32")
+    frozen = mv[:, :8].copy()
+    frozen.flags.writeable = False
+    for matrix, vector in [(mv, xv[:8]), (mv.T.copy().T, xv[::2]), (np.asfortranarray(mv), xv[:8]),
+                           (frozen, xv[8:]), (mv.T[:8:1, :6].T, xv[1::2])]:
+        got_dot, got_sum = f(vector, matrix)
+        m64, v64 = matrix.astype("float64"), vector.astype("float64")
+        assert_close(got_dot, m64 @ v64 + 1, "float32")
+        assert_close(got_sum, np.exp(m64).sum(axis=0), "float32")
+    assert len(dispatcher.signatures) == 1
+
+
 def test_second_process_loads_machine_code_from_the_cache(tmp_path):
     first = _child(tmp_path)
     assert "HITS 0" in first.stdout

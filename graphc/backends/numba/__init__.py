@@ -15,11 +15,15 @@ Three separate steps, each testable on its own:
    process that builds the same graph loads it instead of compiling (without
    numba's 0.6 s context refresh). The shared kernels are called by symbol, not
    linked into each graph's code (see ``cache.py``).
-   The specialization for C-contiguous inputs is compiled (or loaded) eagerly, inside
-   ``graphc.function()``, so compile time shows where users expect it.
+   The specialization for C-contiguous, writable inputs is compiled (or loaded)
+   eagerly, inside ``graphc.function()``, so compile time shows where users expect
+   it, and it is the only one: numba may not compile another at call time.
 3. **run**: the returned callable passes the inputs (and array constants) to the
    compiled function in one call; its ``.source`` attribute is the generated text
-   (``Function.backend_source``).
+   (``Function.backend_source``). An input of another layout (a transposed view,
+   a slice with a step, a read-only array) makes numba refuse the call, and the
+   call is made again with C-contiguous copies of such inputs: a copy per call
+   instead of a second compilation per process (seconds, and not on disk).
 
 Policies
 --------
@@ -123,16 +127,20 @@ def compile_eagerly(function, fgraph, lowered):
     """Compile (or load from the disk cache) the specialization for C-contiguous inputs
     now, so the cost shows in ``graphc.function()`` rather than in the first call.
 
-    Inputs of another layout (a transposed view, a Fortran array) still compile one more
-    specialization lazily at their first call. A failure here is not raised: the first
-    call compiles again and reports the error through the reference backend (see the
-    module docstring), as a lazily compiled function would.
+    Then numba may compile no other specialization: inputs of another layout are
+    copied by the runner instead (module docstring). A failure here is not raised:
+    the first call compiles again and reports the error through the reference
+    backend (see the module docstring), as a lazily compiled function would.
     """
     from graphc.backends.numba import cache
+    # Graphs of the same source text share one dispatcher (float32 and float64
+    # versions, say): each adds its specialization.
+    function.disable_compile(False)
     try:
         cache.compile_function(function, signature_of(fgraph, lowered))
     except Exception:   # reported with context at the first call instead
-        pass
+        return
+    function.disable_compile()
 
 
 def make_runner(fgraph, lowered, function, fallback):
@@ -145,6 +153,14 @@ def make_runner(fgraph, lowered, function, fallback):
     def run(values):
         try:
             results = function(*values, *tail)
+        except TypeError as error:
+            # No specialization for these layouts (see compile_eagerly): once more
+            # with C-contiguous writable copies of the inputs that differ.
+            fitted = [as_c_array(v) for v in values]
+            try:
+                results = function(*fitted, *tail)
+            except Exception:
+                raise explain(fgraph, values, error) from None
         except Exception as error:   # any failure: let the reference name the node
             raise explain(fgraph, values, error) from None
         return list(results)
@@ -155,6 +171,13 @@ def make_runner(fgraph, lowered, function, fallback):
     if token:
         weakref.finalize(run, fallback.release, token)
     return run
+
+
+def as_c_array(value):
+    """``value`` if it is a C-contiguous writable array, else such a copy of it."""
+    if isinstance(value, np.ndarray) and value.flags.c_contiguous and value.flags.writeable:
+        return value
+    return np.array(value, order="C")
 
 
 def explain(fgraph, values, error):
