@@ -4,6 +4,8 @@ Powers by small constants become their own scalar ops, a matrix product plus a
 (scaled) term becomes one Gemm node, and the sum of a product of two vectors
 becomes a dot.
 """
+import numpy as np
+
 from graphc.ops import elemwise as ew
 from graphc.ops.elemwise import Elemwise
 from graphc.ops.linalg import Dot, Gemm
@@ -13,18 +15,27 @@ from graphc.passes.engine import constant_value, rewrite
 
 SPECIALIZE = []
 
-# exponent -> builder of the cheaper form
+
+def _rsqrt_power(x):
+    # 1 / sqrt(x), but at -0 (+inf, not 1 / -0 = -inf) and at -inf (0, not NaN)
+    return ew.switch(ew.eq(x, 0), np.inf,
+                     ew.switch(ew.eq(x, -np.inf), 0, ew.inv(ew.sqrt(x))))
+
+
+# exponent -> builder of the cheaper form, equal to NumPy's power on every input
+# (infinities, NaN and zeros of either sign included)
 _POWERS = {
     2: ew.sqr,
-    0.5: ew.sqrt,
+    0.5: ew.sqrt,            # NumPy's power is sqrt there too, -inf and -0 included
     -1: ew.inv,
-    -0.5: lambda x: ew.inv(ew.sqrt(x)),
+    -0.5: _rsqrt_power,
 }
 
 
 @rewrite(SPECIALIZE, "pow_specialize", tracks=(Elemwise,))
 def pow_specialize(node):
     # x ** 2 -> sqr(x);  x ** 0.5 -> sqrt(x);  x ** -1 -> inv(x);  x ** -0.5 -> inv(sqrt(x))
+    # (the inverse square root guarded at -0 and -inf: _POWERS)
     if scalar_of(node) != "pow":
         return None
     x, exponent = node.inputs

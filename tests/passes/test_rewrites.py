@@ -216,13 +216,21 @@ def test_including_adds_a_pass_to_fast_compile(backend):
 
 
 # ------------------------------------------------------------------ specialize
-@pytest.mark.parametrize("exponent,present", [(2, "sqr"), (0.5, "sqrt"), (-1, "inv")])
-def test_pow_specialization(backend, exponent, present):
-    x = T.dvector("x")
+@pytest.mark.parametrize("exponent,present", [(2, "sqr"), (0.5, "sqrt"), (-1, "inv"),
+                                              (-0.5, "sqrt")])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_pow_specialization(backend, exponent, present, dtype):
+    x = T.vector("x", dtype=dtype)
     f = graphc.function([x], x ** exponent, backend=backend)
     assert present in op_names(f) and "pow" not in op_names(f)
-    xv = np.array([0.5, 2.0, 3.0])
-    assert_close(f(xv), xv ** exponent)
+    xv = np.array([0.5, 2.0, 3.0, 1e-30], dtype=dtype)
+    assert_close(f(xv), xv.astype("float64") ** exponent, dtype)
+    # NumPy's power exactly, where the cheaper forms differ unguarded: 1 / sqrt(-0)
+    # is -inf and 1 / sqrt(-inf) NaN, where x ** -0.5 is +inf and 0.
+    edges = np.array([-np.inf, -2.0, -0.0, 0.0, np.inf, np.nan], dtype=dtype)
+    with np.errstate(all="ignore"):
+        want = np.power(edges, np.array(exponent, dtype=dtype))
+    np.testing.assert_array_equal(f(edges), want)
 
 
 def test_dot_plus_bias_becomes_gemm(backend, rng):
