@@ -78,9 +78,27 @@ def binary_crossentropy(output, target):
 
 
 def sigmoid_binary_crossentropy(logits, target):
-    """Binary cross-entropy of ``sigmoid(logits)``, stable: ``softplus(x) - t * x``."""
+    """Binary cross-entropy of ``sigmoid(logits)``, stable and accurate.
+
+    ``softplus(x) - t * x`` for ``x < 0`` and the same written ``(1 - t) * x +
+    softplus(-x)`` for ``x >= 0``: no large terms that cancel, so a large, right
+    logit keeps its small loss (x = 20, t = 1 gives 2.06e-9, where ``softplus(x) -
+    t * x`` rounds to 0 in float32). Both forms are smooth and their gradients
+    agree at 0 (``sigmoid(x) - t``), unlike ``max(x, 0) - t * x + softplus(-|x|)``,
+    whose kinks give a wrong gradient at x = 0.
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> z = T.dvector("z")
+    >>> f = graphc.function([z], T.nnet.sigmoid_binary_crossentropy(z, 1.0), backend="python")
+    >>> f(np.array([0.0, 30.0]))
+    array([6.93147181e-01, 9.35762297e-14])
+    """
     x, t = basic.as_operands(logits, target)
-    return ew.sub(softplus(x), ew.mul(t, x))
+    positive = ew.add(ew.mul(ew.sub(1, t), x), softplus(ew.neg(x)))
+    negative = ew.sub(softplus(x), ew.mul(t, x))
+    return ew.switch(ew.ge(x, 0), positive, negative)
 
 
 def crossentropy_softmax_1hot(x, y):

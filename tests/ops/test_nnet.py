@@ -121,6 +121,23 @@ def test_sigmoid_binary_crossentropy_is_stable(backend):
     assert_close(got, [800.0, 800.0, np.log1p(np.exp(-50.0))])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_binary_crossentropy_keeps_small_losses_and_the_gradient_at_zero(backend,
+                                                                                   dtype):
+    # A large, right logit has a tiny loss, which must not cancel to 0; at a zero
+    # logit (zero-initialized weights) the gradient is sigmoid(0) - t exactly.
+    z, t = T.vector("z", dtype=dtype), T.vector("t", dtype=dtype)
+    loss = T.nnet.sigmoid_binary_crossentropy(z, t)
+    f = graphc.function([z, t], [loss, graphc.grad(loss.sum(), z)], backend=backend)
+    zv = np.array([20.0, 30.0, -20.0, 0.0, 0.0, 3.0, -3.0], dtype=dtype)
+    tv = np.array([1.0, 1.0, 0.0, 1.0, 0.25, 0.3, 0.6], dtype=dtype)
+    got, grad = f(zv, tv)
+    z64, t64 = zv.astype("float64"), tv.astype("float64")
+    exact = np.maximum(z64, 0) - t64 * z64 + np.log1p(np.exp(-np.abs(z64)))
+    np.testing.assert_allclose(got, exact, rtol=1e-6 if dtype == "float32" else 1e-13)
+    np.testing.assert_allclose(grad, 1 / (1 + np.exp(-z64)) - t64, rtol=1e-6, atol=1e-7)
+
+
 def test_crossentropy_label_errors(backend):
     x = T.dmatrix("x")
     y = T.ivector("y")
