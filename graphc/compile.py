@@ -24,7 +24,7 @@ from graphc.ops import basic
 
 
 # ---------------------------------------------------------------------- shared
-def shared(value, name=None, *, borrow=False, shape=None):
+def shared(value, name=None, *, borrow=False, shape=None, broadcastable=None, strict=False):
     """A variable with storage that persists between calls.
 
     Parameters
@@ -37,6 +37,12 @@ def shared(value, name=None, *, borrow=False, shape=None):
     shape : tuple of (int or None), optional
         The static shape; by default every axis is ``None`` (any length), so a
         value of shape (1, n) broadcasts like the array it holds.
+    broadcastable : tuple of bool, optional
+        Theano's form of ``shape``: True for an axis of length 1 (as in Lasagne's
+        ``shared(np.zeros(shape), broadcastable=param.broadcastable)``).
+    strict : bool
+        Theano's: the value's own dtype, with no conversion (a Python float stays
+        float64).
 
     Examples
     --------
@@ -47,7 +53,9 @@ def shared(value, name=None, *, borrow=False, shape=None):
     """
     if isinstance(value, Variable):
         raise GraphcTypeError("shared() takes a value, not a symbolic variable")
-    if basic.is_weak(value):
+    if strict:
+        array = np.asarray(value)
+    elif basic.is_weak(value):
         array = np.asarray(value, dtype=basic.default_dtype(value))
     else:
         array = np.asarray(value)
@@ -55,8 +63,9 @@ def shared(value, name=None, *, borrow=False, shape=None):
             raise GraphcTypeError(f"shared(): cannot store {type(value).__name__} {value!r}")
         if array.dtype.kind == "f" and not isinstance(value, (np.ndarray, np.generic)):
             array = array.astype(config.floatX)
-    static = (None,) * array.ndim if shape is None else tuple(shape)
-    variable = SharedVariable(TensorType(array.dtype, static), None, name=name)
+    if shape is None:
+        shape = (None,) * array.ndim if broadcastable is None else broadcastable
+    variable = SharedVariable(TensorType(array.dtype, tuple(shape)), None, name=name)
     variable.set_value(array, borrow=borrow and isinstance(value, np.ndarray))
     return variable
 

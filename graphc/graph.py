@@ -22,6 +22,13 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 # --------------------------------------------------------------------------- types
+def _static_length(entry):
+    """A static shape entry: an int, None (unknown), or Theano's broadcastable flag."""
+    if isinstance(entry, (bool, np.bool_)):
+        return 1 if entry else None
+    return None if entry is None else int(entry)
+
+
 class TensorType:
     """The type of a tensor variable: a dtype and a static shape.
 
@@ -29,21 +36,34 @@ class TensorType:
     ----------
     dtype : str or numpy dtype
     shape : tuple of (int or None)
-        ``None`` means the length of that axis is known only when called.
+        ``None`` means the length of that axis is known only when called. Theano's
+        broadcastable pattern (booleans) is read as such: True is a length of 1,
+        False a length known only when called.
+    broadcastable : tuple of bool, optional
+        Theano's keyword, instead of ``shape``.
 
     Examples
     --------
     >>> TensorType("float32", (None, 3))
     TensorType(float32, (?, 3))
+    >>> TensorType("float32", (True, False))("row")   # Theano's spelling
+    row
     """
 
     __slots__ = ("dtype", "shape")
 
-    def __init__(self, dtype, shape):
+    def __init__(self, dtype, shape=None, broadcastable=None):
+        if (shape is None) == (broadcastable is None):
+            raise GraphcTypeError("TensorType needs a shape (or Theano's broadcastable)")
+        shape = broadcastable if shape is None else shape
         self.dtype = np.dtype(dtype).name
-        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.shape = tuple(_static_length(s) for s in shape)
         if any(s is not None and s < 0 for s in self.shape):
             raise ShapeError(f"negative static shape {self.shape}")
+
+    def __call__(self, name=None):
+        """A new variable of this type (Theano's ``TensorType(...)(name)``)."""
+        return self.make_variable(name)
 
     @property
     def ndim(self):

@@ -26,6 +26,7 @@ import numpy as np
 
 import graphc
 import graphc.tensor as T
+from graphc.errors import GraphcTypeError, GraphcValueError
 from graphc.tensor.random import RandomStreams
 from graphc.nn import init, nonlinearities
 from graphc.nn.random import get_rng
@@ -84,7 +85,7 @@ class Layer:
         # Extra keyword arguments of get_output_for that get_output should accept.
         self.get_output_kwargs = []
         if any(d is not None and d <= 0 for d in self.input_shape):
-            raise ValueError(f"cannot create {type(self).__name__} with a non-positive "
+            raise GraphcValueError(f"cannot create {type(self).__name__} with a non-positive "
                              f"input_shape dimension: input_shape={self.input_shape!r}, "
                              f"name={self.name!r}")
 
@@ -92,7 +93,7 @@ class Layer:
     def output_shape(self):
         shape = self.get_output_shape_for(self.input_shape)
         if any(is_variable(s) for s in shape):
-            raise ValueError(f"{type(self).__name__}.get_output_shape_for() returned a "
+            raise GraphcValueError(f"{type(self).__name__}.get_output_shape_for() returned a "
                              f"symbolic shape {shape!r}; shapes are tuples of ints and "
                              "None for the lengths known only when called")
         return shape
@@ -164,7 +165,7 @@ class MergeLayer(Layer):
     def output_shape(self):
         shape = self.get_output_shape_for(self.input_shapes)
         if any(is_variable(s) for s in shape):
-            raise ValueError(f"{type(self).__name__}.get_output_shape_for() returned a "
+            raise GraphcValueError(f"{type(self).__name__}.get_output_shape_for() returned a "
                              f"symbolic shape {shape!r}")
         return shape
 
@@ -198,7 +199,7 @@ class InputLayer(Layer):
     def __init__(self, shape, input_var=None, name=None, **kwargs):
         self.shape = tuple(shape)
         if any(d is not None and d <= 0 for d in self.shape):
-            raise ValueError(f"cannot create InputLayer with a non-positive shape: "
+            raise GraphcValueError(f"cannot create InputLayer with a non-positive shape: "
                              f"{self.shape!r}")
         ndim = len(self.shape)
         if input_var is None:
@@ -208,7 +209,7 @@ class InputLayer(Layer):
             var_name = f"{name}.input" if name is not None else "input"
             input_var = T.tensor(graphc.config.floatX, shape=static, name=var_name)
         elif input_var.ndim != ndim:
-            raise ValueError(f"shape has {ndim} dimensions, but variable has "
+            raise GraphcValueError(f"shape has {ndim} dimensions, but variable has "
                              f"{input_var.ndim}")
         self.input_var = input_var
         self.name = name
@@ -256,16 +257,16 @@ class DenseLayer(Layer):
         self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
         self.num_units = num_units
         if num_leading_axes >= len(self.input_shape):
-            raise ValueError(f"got num_leading_axes={num_leading_axes} for a "
+            raise GraphcValueError(f"got num_leading_axes={num_leading_axes} for a "
                              f"{len(self.input_shape)}-dimensional input, leaving no "
                              "trailing axes for the dot product")
         if num_leading_axes < -len(self.input_shape):
-            raise ValueError(f"got num_leading_axes={num_leading_axes} for a "
+            raise GraphcValueError(f"got num_leading_axes={num_leading_axes} for a "
                              f"{len(self.input_shape)}-dimensional input, requesting more "
                              "trailing axes than there are input dimensions")
         self.num_leading_axes = num_leading_axes
         if any(s is None for s in self.input_shape[num_leading_axes:]):
-            raise ValueError(f"a DenseLayer requires a fixed input shape (except for the "
+            raise GraphcValueError(f"a DenseLayer requires a fixed input shape (except for the "
                              f"leading axes); got {self.input_shape!r} for "
                              f"num_leading_axes={num_leading_axes}")
         num_inputs = int(np.prod(self.input_shape[num_leading_axes:]))
@@ -334,7 +335,7 @@ class BiasLayer(Layer):
             shape = [size for axis, size in enumerate(self.input_shape)
                      if axis not in self.shared_axes]
             if any(size is None for size in shape):
-                raise ValueError("BiasLayer needs specified input sizes for all axes that "
+                raise GraphcValueError("BiasLayer needs specified input sizes for all axes that "
                                  "biases are not shared over")
             self.b = self.add_param(b, shape, "b", regularizable=False)
 
@@ -374,7 +375,7 @@ def conv_output_length(input_length, filter_size, stride, pad=0):
     elif isinstance(pad, (int, np.integer)):
         output_length = input_length + 2 * pad - filter_size + 1
     else:
-        raise ValueError(f"invalid pad: {pad!r}")
+        raise GraphcValueError(f"invalid pad: {pad!r}")
     # ceil(output_length / stride) in integers
     return (output_length + stride - 1) // stride
 
@@ -420,7 +421,7 @@ class Conv2DLayer(Layer):
         super().__init__(incoming, **kwargs)
         self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
         if len(self.input_shape) != 4:
-            raise ValueError(f"tried to create a 2D convolution layer with input shape "
+            raise GraphcValueError(f"tried to create a 2D convolution layer with input shape "
                              f"{self.input_shape!r}; expected 4 input dimensions "
                              "(batchsize, channels, 2 spatial dimensions)")
         self.n = 2
@@ -493,7 +494,7 @@ def pool_output_length(input_length, pool_size, stride, pad, ignore_border):
         output_length = input_length + 2 * pad - pool_size + 1
         return (output_length + stride - 1) // stride
     if pad != 0:
-        raise ValueError("padding needs ignore_border=True")
+        raise GraphcValueError("padding needs ignore_border=True")
     if stride >= pool_size:
         return (input_length + stride - 1) // stride
     return max(0, (input_length - pool_size + stride - 1) // stride) + 1
@@ -527,14 +528,14 @@ class Pool2DLayer(Layer):
         super().__init__(incoming, **kwargs)
         self.pool_size = as_tuple(pool_size, 2)
         if len(self.input_shape) != 4:
-            raise ValueError(f"tried to create a 2D pooling layer with input shape "
+            raise GraphcValueError(f"tried to create a 2D pooling layer with input shape "
                              f"{self.input_shape!r}; expected 4 input dimensions "
                              "(batchsize, channels, 2 spatial dimensions)")
         self.stride = self.pool_size if stride is None else as_tuple(stride, 2)
         self.pad = as_tuple(pad, 2)
         self.ignore_border = ignore_border
         if mode not in ("max", "average_inc_pad", "average_exc_pad"):
-            raise ValueError(f"mode must be 'max', 'average_inc_pad' or 'average_exc_pad', "
+            raise GraphcValueError(f"mode must be 'max', 'average_inc_pad' or 'average_exc_pad', "
                              f"got {mode!r}")
         self.mode = mode
 
@@ -665,7 +666,7 @@ class FlattenLayer(Layer):
     def __init__(self, incoming, outdim=2, **kwargs):
         super().__init__(incoming, **kwargs)
         if outdim < 1:
-            raise ValueError(f"outdim must be > 0, got {outdim}")
+            raise GraphcValueError(f"outdim must be > 0, got {outdim}")
         self.outdim = outdim
 
     def get_output_shape_for(self, input_shape):
@@ -706,19 +707,19 @@ class ReshapeLayer(Layer):
         for s in shape:
             if isinstance(s, (int, np.integer)):
                 if s == 0 or s < -1:
-                    raise ValueError("`shape` integers must be positive or -1")
+                    raise GraphcValueError("`shape` integers must be positive or -1")
             elif isinstance(s, list):
                 if len(s) != 1 or not isinstance(s[0], int) or s[0] < 0:
-                    raise ValueError("`shape` input references must be single-element "
+                    raise GraphcValueError("`shape` input references must be single-element "
                                      "lists of int >= 0")
             elif is_variable(s):
                 if s.ndim != 0:
-                    raise ValueError(f"a symbolic variable in a shape specification must "
+                    raise GraphcValueError(f"a symbolic variable in a shape specification must "
                                      f"be a scalar, but had {s.ndim} dimensions")
             else:
-                raise ValueError("`shape` must be a tuple of int and/or [int]")
+                raise GraphcValueError("`shape` must be a tuple of int and/or [int]")
         if sum(1 for s in shape if isinstance(s, (int, np.integer)) and s == -1) > 1:
-            raise ValueError("`shape` cannot contain multiple -1")
+            raise GraphcValueError("`shape` cannot contain multiple -1")
         self.shape = shape
         # Compute the output shape once now: a size mismatch fails here.
         self.get_output_shape_for(self.input_shape)
@@ -732,7 +733,7 @@ class ReshapeLayer(Layer):
         for dim, o in enumerate(output_shape):
             if isinstance(o, list):
                 if o[0] >= len(input_shape):
-                    raise ValueError(f"specification contains [{o[0]}], but input shape "
+                    raise GraphcValueError(f"specification contains [{o[0]}], but input shape "
                                      f"has {len(input_shape)} dimensions only")
                 output_shape[dim] = input_shape[o[0]]
                 masked_output_shape[dim] = input_shape[o[0]]
@@ -760,7 +761,7 @@ class ReshapeLayer(Layer):
                 output_shape[dim] = input_size // output_size
                 output_size *= output_shape[dim]
         if input_size is not None and output_size is not None and input_size != output_size:
-            raise ValueError(f"{input_shape} cannot be reshaped to specification "
+            raise GraphcValueError(f"{input_shape} cannot be reshaped to specification "
                              f"{self.shape}: the total size mismatches")
         return tuple(output_shape)
 
@@ -798,12 +799,12 @@ class DimshuffleLayer(Layer):
                 output_shape.append(1)
             else:
                 if p >= len(input_shape):
-                    raise ValueError(f"pattern uses axis {p} of a {len(input_shape)}-d input")
+                    raise GraphcValueError(f"pattern uses axis {p} of a {len(input_shape)}-d input")
                 output_shape.append(input_shape[p])
                 used.add(p)
         for axis, length in enumerate(input_shape):
             if axis not in used and length != 1:
-                raise ValueError(f"pattern drops axis {axis} of length {length}; only "
+                raise GraphcValueError(f"pattern drops axis {axis} of length {length}; only "
                                  "axes of length 1 may be dropped")
         return tuple(output_shape)
 
@@ -842,7 +843,7 @@ class ConcatLayer(MergeLayer):
             else:
                 known = {n for n in lengths if n is not None}
                 if len(known) > 1:
-                    raise ValueError(f"mismatch: input shapes must agree except on axis "
+                    raise GraphcValueError(f"mismatch: input shapes must agree except on axis "
                                      f"{self.axis}, got {input_shapes}")
                 output_shape.append(known.pop() if known else None)
         return tuple(output_shape)
@@ -866,7 +867,7 @@ class ElemwiseMergeLayer(MergeLayer):
         for lengths in zip(*input_shapes):
             known = {n for n in lengths if n is not None}
             if len(known) > 1:
-                raise ValueError(f"mismatch: input shapes must be the same, got "
+                raise GraphcValueError(f"mismatch: input shapes must be the same, got "
                                  f"{input_shapes}")
             output_shape.append(known.pop() if known else None)
         return tuple(output_shape)
@@ -893,7 +894,7 @@ class ElemwiseSumLayer(ElemwiseMergeLayer):
         super().__init__(incomings, T.add, **kwargs)
         if isinstance(coeffs, list):
             if len(coeffs) != len(incomings):
-                raise ValueError(f"mismatch: got {len(coeffs)} coeffs for "
+                raise GraphcValueError(f"mismatch: got {len(coeffs)} coeffs for "
                                  f"{len(incomings)} incomings")
         else:
             coeffs = [coeffs] * len(incomings)
@@ -962,7 +963,7 @@ class BatchNormLayer(Layer):
         self.alpha = alpha
         shape = [size for axis, size in enumerate(self.input_shape) if axis not in self.axes]
         if any(size is None for size in shape):
-            raise ValueError("BatchNormLayer needs specified input sizes for all axes not "
+            raise GraphcValueError("BatchNormLayer needs specified input sizes for all axes not "
                              "normalized over")
         if beta is None:
             self.beta = None
@@ -993,7 +994,7 @@ class BatchNormLayer(Layer):
                            else batch_norm_update_averages)
         if update_averages:
             if not hasattr(self.mean, "alias") or not hasattr(self.inv_std, "alias"):
-                raise TypeError("BatchNormLayer can update its running averages only when "
+                raise GraphcTypeError("BatchNormLayer can update its running averages only when "
                                 "mean and inv_std are shared variables")
             # Aliases share the storage of the running averages and carry the
             # default updates, so only graphs built from this output update them.
@@ -1149,7 +1150,7 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
                            for layer, expr in inputs.items())
     elif inputs is not None:
         if len(all_outputs) > 1:
-            raise ValueError("get_output() was called with a single input expression on a "
+            raise GraphcValueError("get_output() was called with a single input expression on a "
                              "network with multiple input layers; give a dictionary "
                              "{input layer: expression} instead")
         for input_layer in all_outputs:
@@ -1164,7 +1165,7 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
             else:
                 layer_inputs = all_outputs[layer.input_layer]
         except KeyError:
-            raise ValueError(f"get_output() was called without an input expression for "
+            raise GraphcValueError(f"get_output() was called without an input expression for "
                              f"the free-floating layer {layer!r}; give a dictionary "
                              "mapping it to an input expression") from None
         all_outputs[layer] = layer.get_output_for(layer_inputs, **kwargs)
@@ -1212,7 +1213,7 @@ def get_output_shape(layer_or_layers, input_shapes=None):
         all_shapes.update(input_shapes)
     else:
         if len(all_shapes) > 1:
-            raise ValueError("get_output_shape() was called with a single input shape on a "
+            raise GraphcValueError("get_output_shape() was called with a single input shape on a "
                              "network with multiple input layers; give a dictionary "
                              "{input layer: shape} instead")
         for input_layer in all_shapes:
@@ -1308,12 +1309,12 @@ def set_all_param_values(layer, values, **tags):
     """
     params = get_all_params(layer, **tags)
     if len(params) != len(values):
-        raise ValueError(f"mismatch: got {len(values)} values to set {len(params)} "
+        raise GraphcValueError(f"mismatch: got {len(values)} values to set {len(params)} "
                          "parameters")
     for position, (p, v) in enumerate(zip(params, values)):
         shape = p.get_value(borrow=True).shape
         if shape != np.shape(v):
-            raise ValueError(f"mismatch: parameter {position} ({p.name}) has shape "
+            raise GraphcValueError(f"mismatch: parameter {position} ({p.name}) has shape "
                              f"{shape} but the value to set has shape {np.shape(v)}")
     for p, v in zip(params, values):
         p.set_value(v)

@@ -4,6 +4,7 @@ Each function returns an elementwise or per-example expression; reduce it to
 a scalar with :func:`aggregate` (or ``.mean()``) before taking gradients.
 """
 import graphc.tensor as T
+from graphc.errors import GraphcTypeError, GraphcValueError
 from graphc.nn.utils import as_theano_expression
 
 __all__ = ["binary_crossentropy", "categorical_crossentropy", "squared_error", "aggregate",
@@ -94,9 +95,9 @@ def aggregate(loss, weights=None, mode="mean"):
         return loss.sum()
     if mode == "normalized_sum":
         if weights is None:
-            raise ValueError("require weights for mode='normalized_sum'")
+            raise GraphcValueError("require weights for mode='normalized_sum'")
         return loss.sum() / as_theano_expression(weights).sum()
-    raise ValueError(f"mode must be 'mean', 'sum' or 'normalized_sum', got {mode!r}")
+    raise GraphcValueError(f"mode must be 'mean', 'sum' or 'normalized_sum', got {mode!r}")
 
 
 def binary_hinge_loss(predictions, targets, delta=1, log_odds=True, binary=True):
@@ -146,7 +147,7 @@ def multiclass_hinge_loss(predictions, targets, delta=1):
     elif targets.ndim == predictions.ndim:
         mask = T.gt(targets, 0)
     else:
-        raise TypeError("rank mismatch between targets and predictions")
+        raise GraphcTypeError("rank mismatch between targets and predictions")
     corrects = T.sum(T.switch(mask, predictions, 0), axis=-1)
     rest = T.max(T.switch(mask, -float("inf"), predictions), axis=-1)
     return T.nnet.relu(rest - corrects + delta)
@@ -187,7 +188,7 @@ def categorical_accuracy(predictions, targets, top_k=1):
     if targets.ndim == predictions.ndim:
         targets = T.argmax(targets, axis=-1)
     elif targets.ndim != predictions.ndim - 1:
-        raise TypeError("rank mismatch between targets and predictions")
+        raise GraphcTypeError("rank mismatch between targets and predictions")
     if top_k == 1:
         top = T.argmax(predictions, axis=-1)
         return T.eq(top, targets)

@@ -25,6 +25,7 @@ import numpy as np
 
 import graphc
 import graphc.tensor as T
+from graphc.errors import GraphcValueError
 from graphc.nn.utils import floatX, is_shared
 
 __all__ = ["sgd", "apply_momentum", "momentum", "apply_nesterov_momentum",
@@ -44,12 +45,12 @@ def get_or_compute_grads(loss_or_grads, params):
     [1]
     """
     if any(not is_shared(p) for p in params):
-        raise ValueError("params must contain shared variables only; for parameters "
+        raise GraphcValueError("params must contain shared variables only; for parameters "
                          "given as expressions, graphc.nn.utils.collect_shared_vars() "
                          "finds the shared variables they depend on")
     if isinstance(loss_or_grads, list):
         if len(loss_or_grads) != len(params):
-            raise ValueError(f"got {len(loss_or_grads)} gradient expressions for "
+            raise GraphcValueError(f"got {len(loss_or_grads)} gradient expressions for "
                              f"{len(params)} parameters")
         return loss_or_grads
     return graphc.grad(loss_or_grads, params)
@@ -329,7 +330,7 @@ def norm_constraint(tensor_var, max_norm, norm_axes=None, epsilon=1e-7):
     elif ndim in (3, 4, 5):
         sum_over = tuple(range(1, ndim))
     else:
-        raise ValueError(f"unsupported tensor dimensionality {ndim}; give norm_axes")
+        raise GraphcValueError(f"unsupported tensor dimensionality {ndim}; give norm_axes")
     norms = T.sqrt(T.sum(T.sqr(tensor_var), axis=sum_over, keepdims=True))
     target_norms = T.clip(norms, 0, max_norm)
     return _cast_like(tensor_var * (target_norms / (epsilon + norms)), tensor_var)

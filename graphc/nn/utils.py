@@ -5,6 +5,7 @@ import numpy as np
 
 import graphc
 import graphc.tensor as T
+from graphc.errors import GraphcTypeError, GraphcValueError
 
 
 def floatX(arr):
@@ -49,7 +50,7 @@ def as_theano_expression(value):
     try:
         return T.constant(value)
     except Exception as error:
-        raise TypeError(f"input of type {type(value).__name__} cannot be converted to a "
+        raise GraphcTypeError(f"input of type {type(value).__name__} cannot be converted to a "
                         "symbolic expression") from error
 
 
@@ -134,9 +135,9 @@ def as_tuple(x, N, t=None):
             expected = " or ".join(type_.__name__ for type_ in t)
         else:
             expected = t.__name__
-        raise TypeError(f"expected a single value or an iterable of {expected}, got {x!r}")
+        raise GraphcTypeError(f"expected a single value or an iterable of {expected}, got {x!r}")
     if len(X) != N:
-        raise ValueError(f"expected a single value or an iterable with length {N}, got {x!r}")
+        raise GraphcValueError(f"expected a single value or an iterable with length {N}, got {x!r}")
     return X
 
 
@@ -153,7 +154,7 @@ def compute_norms(array, norm_axes=None):
     elif ndim in (3, 4, 5):
         sum_over = tuple(range(1, ndim))
     else:
-        raise ValueError(f"unsupported tensor dimensionality {ndim}; give norm_axes")
+        raise GraphcValueError(f"unsupported tensor dimensionality {ndim}; give norm_axes")
     return np.sqrt(np.sum(array ** 2, axis=sum_over))
 
 
@@ -170,7 +171,7 @@ def create_param(spec, shape, name=None):
     """
     shape = tuple(shape)
     if any(d <= 0 for d in shape):
-        raise ValueError(f"cannot create param with a non-positive shape dimension; "
+        raise GraphcValueError(f"cannot create param with a non-positive shape dimension; "
                          f"tried shape={shape!r}, name={name!r}")
     prefix = f"cannot initialize parameter {name}: "
     if isinstance(spec, numbers.Number) or (isinstance(spec, np.generic)
@@ -178,13 +179,13 @@ def create_param(spec, shape, name=None):
         spec = np.asarray(spec)
     if isinstance(spec, np.ndarray):
         if spec.shape != shape:
-            raise ValueError(f"{prefix}the given array has shape {spec.shape}, "
+            raise GraphcValueError(f"{prefix}the given array has shape {spec.shape}, "
                              f"should be {shape}")
         return graphc.shared(spec, name=name)
     if is_variable(spec):
         # A symbolic shape is known only when called; the rank can be checked now.
         if spec.ndim != len(shape):
-            raise ValueError(f"{prefix}the given variable has {spec.ndim} dimensions, "
+            raise GraphcValueError(f"{prefix}the given variable has {spec.ndim} dimensions, "
                              f"should be {len(shape)}")
         return spec
     if callable(spec):
@@ -200,5 +201,5 @@ def create_param(spec, shape, name=None):
             raise RuntimeError(f"{prefix}the initializer returned an array of shape "
                                f"{arr.shape}, should be {shape}")
         return graphc.shared(arr, name=name)
-    raise TypeError(f"{prefix}expected a NumPy array, a symbolic variable or a callable, "
+    raise GraphcTypeError(f"{prefix}expected a NumPy array, a symbolic variable or a callable, "
                     f"got {spec!r}")

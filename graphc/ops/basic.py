@@ -48,7 +48,11 @@ def constant(value, dtype=None, name=None):
                 dtype = config.floatX
             else:
                 dtype = array.dtype
-    array = np.array(value, dtype=dtype)
+    try:
+        array = np.array(value, dtype=dtype)
+    except OverflowError:   # NumPy 2: a Python int out of the other operand's range
+        raise GraphcTypeError(f"the Python integer {value!r} does not fit "
+                              f"{np.dtype(dtype).name}; cast the tensor first") from None
     return Constant(TensorType(array.dtype, array.shape), array, name=name)
 
 

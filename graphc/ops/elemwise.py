@@ -469,10 +469,21 @@ def _weak_float_meets_integers(operands, inputs):
                    for v, x in zip(operands, inputs) if not basic.is_weak(v))
 
 
+# Ops NumPy refuses on booleans alone, with its advice (the backends would
+# disagree otherwise: NumPy raises, compiled code computes something).
+_NOT_ON_BOOLEANS = {
+    "neg": "use ~ (T.invert) to negate booleans",
+    "sub": "use ^ (T.xor) for the difference of booleans",
+}
+
+
 def apply(name, *operands):
     """Build the elementwise op ``name`` over operands (variables or numbers)."""
     scalar = SCALARS[name]
     inputs = basic.as_operands(*operands)
+    if name in _NOT_ON_BOOLEANS and all(x.dtype == "bool" for x in inputs):
+        raise GraphcTypeError(f"{name} of booleans is not supported, as in NumPy: "
+                              f"{_NOT_ON_BOOLEANS[name]}")
     if scalar.dtype_rule in (upcast, to_float, branches) and \
             _weak_float_meets_integers(operands, inputs):
         # ``T.ivector() * 1.5`` is floatX (API.md), not NumPy's float64 of int32 and

@@ -150,13 +150,26 @@ def reduce(kind, x, axis=None, keepdims=False):
     return result
 
 
-def sum(x, axis=None, keepdims=False, dtype=None):
-    result = reduce("sum", x, axis, keepdims)
+def _accumulated(x, dtype, acc_dtype):
+    """``x`` cast to the dtype a sum or product accumulates in: Theano's ``acc_dtype``,
+    else NumPy's ``dtype`` (which also names the result's)."""
+    x = basic.as_variable(x)
+    work = acc_dtype if acc_dtype is not None else dtype
+    return x if work is None else ew.cast(x, work)
+
+
+def _as_dtype(result, dtype):
     return result if dtype is None else ew.cast(result, dtype)
 
 
-def prod(x, axis=None, keepdims=False):
-    return reduce("prod", x, axis, keepdims)
+def sum(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+    result = reduce("sum", _accumulated(x, dtype, acc_dtype), axis, keepdims)
+    return _as_dtype(result, dtype)
+
+
+def prod(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+    result = reduce("prod", _accumulated(x, dtype, acc_dtype), axis, keepdims)
+    return _as_dtype(result, dtype)
 
 
 def max(x, axis=None, keepdims=False):
@@ -185,13 +198,18 @@ def count(x, axis):
     return n
 
 
-def mean(x, axis=None, keepdims=False):
-    x = ew.as_float(basic.as_variable(x))
+def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+    """The mean over ``axis``; ``dtype`` (NumPy's, Theano's) is the result's dtype and,
+    unless ``acc_dtype`` says otherwise, the one it is computed in:
+    ``T.mean(T.eq(pred, y), dtype=floatX)`` is an accuracy."""
+    x = ew.as_float(_accumulated(x, dtype, acc_dtype))
     total = sum(x, axis, keepdims)
-    return ew.true_div(total, ew.cast(count(x, axis), x.dtype))
+    return _as_dtype(ew.true_div(total, ew.cast(count(x, axis), x.dtype)), dtype)
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
+def var(x, axis=None, keepdims=False, ddof=0, corrected=False):
+    """The variance over ``axis``, with ``ddof`` as NumPy's. Theano's ``corrected``
+    chose its two-pass algorithm, which this one is already: it is accepted."""
     x = ew.as_float(basic.as_variable(x))
     centered = ew.sub(x, mean(x, axis, keepdims=True))
     n = count(x, axis)
@@ -200,7 +218,7 @@ def var(x, axis=None, keepdims=False, ddof=0):
     return ew.true_div(sum(ew.sqr(centered), axis, keepdims), ew.cast(n, x.dtype))
 
 
-def std(x, axis=None, keepdims=False, ddof=0):
+def std(x, axis=None, keepdims=False, ddof=0, corrected=False):
     return ew.sqrt(var(x, axis, keepdims, ddof))
 
 

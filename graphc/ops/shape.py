@@ -1,6 +1,7 @@
 """Shape operations: dimshuffle, reshape, shape, alloc, join, arange, tile, repeat."""
 import numpy as np
 
+from graphc.config import config
 from graphc.errors import GraphcTypeError, GraphcValueError, ShapeError
 from graphc.graph import Constant, Node, Op, TensorType
 from graphc.ops import basic
@@ -188,8 +189,9 @@ def stack_scalars(scalars):
     return MakeVector(dtype)(*scalars)
 
 
-def as_shape_vector(shape, context):
-    """An int64 vector variable from a tuple of ints/scalars or a vector variable."""
+def as_shape_vector(shape, context, length=None):
+    """An int64 vector variable from a tuple of ints/scalars or a vector variable
+    (of static length, or of ``length`` entries when it is given)."""
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     if isinstance(shape, (tuple, list)):
@@ -200,9 +202,10 @@ def as_shape_vector(shape, context):
         return MakeVector("int64")(*parts) if parts else basic.constant(
             np.zeros(0, dtype="int64"))
     shape = basic.as_variable(shape)
-    if shape.ndim != 1 or np.dtype(shape.dtype).kind not in "iu" or shape.type.shape[0] is None:
+    unknown = shape.ndim == 1 and shape.type.shape[0] is None and length is None
+    if shape.ndim != 1 or np.dtype(shape.dtype).kind not in "iu" or unknown:
         raise GraphcTypeError(f"{context}: a shape must be an integer vector of known "
-                              f"length, got {shape.type}")
+                              f"length (or give ndim=), got {shape.type}")
     return ew.cast(shape, "int64")
 
 
@@ -219,6 +222,8 @@ class Reshape(Op):
     def make_node(self, x, shape):
         x = basic.as_variable(x)
         static = static_value(shape)
+        if static is None and shape.owner is not None and isinstance(shape.owner.op, MakeVector):
+            static = [static_value(entry) for entry in shape.owner.inputs]   # some known
         if static is None:
             static = [None] * self.ndim
         static = [None if s is None or s < 0 else s for s in static]
@@ -235,6 +240,10 @@ class Reshape(Op):
 
     def perform(self, node, inputs):
         x, shape = inputs
+        if len(shape) != self.ndim:
+            raise ShapeError(f"Reshape: the shape {tuple(int(d) for d in shape)} has "
+                             f"{len(shape)} entries, "
+                             f"the graph expects {self.ndim}")
         try:
             return [x.reshape(tuple(int(s) for s in shape))]
         except ValueError:
@@ -253,9 +262,14 @@ class Reshape(Op):
 
 
 def reshape(x, shape, ndim=None):
+    """``x`` with the given shape: ints and int scalars, or an int vector; ``ndim``
+    (Theano's) is needed when that vector's length is known only when called."""
     x = basic.as_variable(x)
-    vector = as_shape_vector(shape, "reshape")
+    vector = as_shape_vector(shape, "reshape", length=ndim)
     ndim = vector.type.shape[0] if ndim is None else ndim
+    if vector.type.shape[0] not in (None, ndim):
+        raise GraphcTypeError(f"reshape: ndim={ndim} but the shape has "
+                              f"{vector.type.shape[0]} entries")
     static = static_value(vector)
     if static is not None and static == list(x.type.shape):
         return x
@@ -377,7 +391,11 @@ def join(axis, *tensors):
     return Join(axis % ndim if ndim else axis)(*tensors)
 
 
-def stack(tensors, axis=0):
+def stack(tensors, *more, axis=0):
+    """Join ``tensors`` along a new axis ``axis``; Theano's older ``stack(a, b, c)``
+    (the tensors as separate arguments) works too."""
+    if more or not isinstance(tensors, (list, tuple)):
+        tensors = [tensors, *more]
     tensors = basic.as_operands(*tensors)
     ndim = tensors[0].ndim + 1
     axis = axis % ndim
@@ -416,9 +434,14 @@ class ARange(Op):
 
 
 def arange(start, stop=None, step=1, dtype=None):
+    """``np.arange`` of scalars; with Python numbers only, floats give
+    ``config.floatX`` (Theano's rule) and ints int64."""
     if stop is None:
         start, stop = 0, start
     args = basic.as_operands(start, stop, step)
+    weak = [v for v in (start, stop, step) if basic.is_weak(v)]
+    if dtype is None and len(weak) == 3:
+        dtype = config.floatX if any(isinstance(v, float) for v in weak) else "int64"
     if dtype is None:
         dtype = np.result_type(*[a.dtype for a in args]).name
     return ARange(np.dtype(dtype).name)(*args)
@@ -485,14 +508,46 @@ class Repeat(Op):
         return [reduction.sum(reshape(gz, split), axis=[self.axis + 1])]
 
 
+def _count(value, context):
+    """A repetition count as an int64 scalar variable."""
+    value = basic.as_variable(value, dtype="int64" if basic.is_weak(value) else None)
+    _check_int_scalar(value, "a repetition count", context)
+    return ew.cast(value, "int64")
+
+
 def tile(x, reps):
-    return Tile(reps)(x)
+    """``np.tile``: ``reps`` an int, or a sequence (or vector of static length) of ints
+    or int scalars; symbolic counts broadcast ``x`` and merge axes."""
+    x = basic.as_variable(x)
+    if isinstance(reps, (int, np.integer)) or (hasattr(reps, "ndim") and reps.ndim == 0):
+        reps = [reps]
+    reps = list(reps)
+    if all(isinstance(r, (int, np.integer)) for r in reps):
+        return Tile(reps)(x)
+    # x (n0, n1) -> (1, n0, 1, n1) broadcast to (r0, n0, r1, n1) -> (r0 n0, r1 n1)
+    rank = max(len(reps), x.ndim)
+    reps = [_count(r, "tile") for r in [1] * (rank - len(reps)) + reps]
+    x = dimshuffle(x, ["x"] * (rank - x.ndim) + list(range(x.ndim)))
+    dims = shape_list(x)
+    spread = dimshuffle(x, [p for axis in range(rank) for p in ("x", axis)])
+    big = alloc(spread, *[d for pair in zip(reps, dims) for d in pair])
+    return reshape(big, [ew.mul(r, d) for r, d in zip(reps, dims)])
 
 
 def repeat(x, repeats, axis=None):
+    """``np.repeat`` with one count for every element: an int or an int scalar."""
     x = basic.as_variable(x)
     if axis is None:
         x, axis = flatten(x), 0
-    if not isinstance(repeats, (int, np.integer)):
-        raise GraphcTypeError("repeat: repeats must be a Python int")
-    return Repeat(repeats, axis % x.ndim)(x)
+    axis %= x.ndim
+    if isinstance(repeats, (int, np.integer)):
+        return Repeat(repeats, axis)(x)
+    if hasattr(repeats, "ndim") and repeats.ndim != 0:
+        raise GraphcTypeError("repeat: repeats must be one count (an int or an integer "
+                              f"scalar), got {repeats.type}")
+    count = _count(repeats, "repeat")
+    # x (.., n, ..) -> (.., n, 1, ..) broadcast to (.., n, r, ..) -> (.., n r, ..)
+    dims = shape_list(x)
+    spread = dimshuffle(x, list(range(axis + 1)) + ["x"] + list(range(axis + 1, x.ndim)))
+    big = alloc(spread, *dims[:axis + 1], count, *dims[axis + 1:])
+    return reshape(big, dims[:axis] + [ew.mul(dims[axis], count)] + dims[axis + 1:])

@@ -3,6 +3,7 @@ from graphc.tensor import variable as _variable
 from graphc.tensor.basic import *  # noqa: F401,F403  (the public tensor API, see __all__)
 from graphc.tensor import nnet  # noqa: F401
 from graphc.tensor import random  # noqa: F401  (T.random.RandomStreams)
+from graphc.tensor import extra_ops  # noqa: F401  (T.extra_ops.to_one_hot)
 from graphc.graph import TensorType, Variable as TensorVariable  # noqa: F401
 
 _variable.install()

@@ -22,7 +22,7 @@ _PREFIXES = {"": None, "f": "float32", "d": "float64", "i": "int32", "l": "int64
 _RANKS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4}
 
 
-def tensor(dtype=None, shape=None, name=None):
+def tensor(dtype=None, shape=None, name=None, broadcastable=None):
     """A symbolic input of the given dtype and static shape.
 
     Parameters
@@ -31,7 +31,11 @@ def tensor(dtype=None, shape=None, name=None):
         Defaults to ``config.floatX``.
     shape : tuple of (int or None)
         ``None`` entries are known only when the compiled function is called.
+        Theano's broadcastable pattern (``(False, True)``) is read as such: True
+        is a length of 1, False a length known when called.
     name : str, optional
+    broadcastable : tuple of bool, optional
+        Theano's keyword, instead of ``shape``.
 
     Examples
     --------
@@ -40,9 +44,9 @@ def tensor(dtype=None, shape=None, name=None):
     >>> x.type
     TensorType(float32, (?, 3))
     """
-    if shape is None:
+    if shape is None and broadcastable is None:
         raise GraphcTypeError("T.tensor needs a shape, e.g. shape=(None, 3)")
-    return Variable(TensorType(dtype or config.floatX, shape), name=name)
+    return Variable(TensorType(dtype or config.floatX, shape, broadcastable), name=name)
 
 
 def _constructor(rank, fixed_dtype, public_name):
@@ -214,24 +218,84 @@ def fill(model, value):
 set_subtensor, inc_subtensor = subtensor.set_subtensor, subtensor.inc_subtensor
 
 
+# ------------------------------------------------------ Theano's other spellings
+# Names Theano code uses for what the builders above already compute.
+abs_ = ew.abs
+
+
+def shape_padleft(x, n_ones=1):
+    """``x`` with ``n_ones`` broadcastable axes in front (Theano's)."""
+    x = basic.as_variable(x)
+    return shape_ops.dimshuffle(x, ["x"] * n_ones + list(range(x.ndim)))
+
+
+def shape_padright(x, n_ones=1):
+    """``x`` with ``n_ones`` broadcastable axes at the end (Theano's)."""
+    x = basic.as_variable(x)
+    return shape_ops.dimshuffle(x, list(range(x.ndim)) + ["x"] * n_ones)
+
+
+def shape_padaxis(x, axis):
+    """``x`` with a broadcastable axis inserted at ``axis`` (Theano's)."""
+    return expand_dims(x, axis)
+
+
+def addbroadcast(x, *axes):
+    """``x`` with ``axes`` declared of length 1 (Theano's): a call where one is not
+    raises a ShapeError."""
+    x = basic.as_variable(x)
+    axes = {a % x.ndim for a in axes}
+    if {x.type.shape[a] for a in axes} <= {1}:    # (``all`` is the reduction here)
+        return x
+    dims = shape_ops.shape_list(x)
+    return shape_ops.reshape(x, [1 if i in axes else d for i, d in enumerate(dims)])
+
+
+def patternbroadcast(x, broadcastable):
+    """``x`` with the axes flagged True declared of length 1 (Theano's; a False flag
+    cannot forget a static length, and is left as it is)."""
+    return addbroadcast(x, *[i for i, flag in enumerate(broadcastable) if flag])
+
+
+def max_and_argmax(x, axis=None, keepdims=False):
+    """``(max, argmax)`` over ``axis`` (Theano's; None: the flattened tensor)."""
+    if axis is None:
+        x, axis = shape_ops.flatten(x), 0
+    return reduction.max(x, axis, keepdims), reduction.argmax(x, axis, keepdims)
+
+
+def iround(x, mode="half_to_even"):
+    """``round(x)`` as int64 (Theano's)."""
+    return ew.cast(round(x, mode), "int64")
+
+
+def eye(n, m=None, k=0, dtype=None):
+    """The ``n`` x ``m`` matrix with ones on diagonal ``k`` (ints or int scalars)."""
+    m = n if m is None else m
+    rows = shape_ops.dimshuffle(shape_ops.arange(n, dtype="int64"), [0, "x"])
+    cols = shape_ops.dimshuffle(shape_ops.arange(m, dtype="int64"), ["x", 0])
+    return ew.cast(ew.eq(ew.add(rows, k), cols), dtype or config.floatX)
+
+
 __all__ = [
     "scalars", "vectors", "matrices", "tensor3s", "tensor4s", "fscalars",
     "fvectors", "fmatrices", "ftensor3s", "ftensor4s", "dscalars", "dvectors",
     "dmatrices", "dtensor3s", "dtensor4s", "iscalars", "ivectors", "imatrices",
     "itensor3s", "itensor4s", "lscalars", "lvectors", "lmatrices", "ltensor3s",
     "ltensor4s", "bscalars", "bvectors", "bmatrices", "btensor3s", "btensor4s",
-    "abs", "add", "all", "alloc", "and_", "any", "arange", "arccos", "arcsin", "arctan",
+    "abs", "abs_", "add", "addbroadcast", "all", "alloc", "and_", "any", "arange", "arccos", "arcsin", "arctan",
     "argmax", "argmin", "as_tensor", "as_tensor_variable", "batched_dot", "bitwise_not",
     "bmatrix", "bscalar", "btensor3", "btensor4", "bvector", "cast", "ceil", "clip",
     "concatenate", "constant", "cos", "cosh", "dimshuffle", "dmatrix", "dot", "dscalar",
-    "dtensor3", "dtensor4", "dvector", "eq", "erf", "exp", "exp2", "expand_dims", "expm1",
+    "dtensor3", "dtensor4", "dvector", "eq", "erf", "exp", "exp2", "expand_dims", "expm1", "eye",
     "fill", "flatten", "floor", "floor_div", "fmatrix", "fscalar", "ftensor3", "ftensor4",
     "fvector", "ge", "gt", "imatrix", "inc_subtensor", "int_div", "inv", "invert",
-    "iscalar", "isinf", "isnan", "itensor3", "itensor4", "ivector", "join", "le", "lmatrix",
+    "iround", "iscalar", "isinf", "isnan", "itensor3", "itensor4", "ivector", "join", "le", "lmatrix",
     "log", "log10", "log1p", "log2", "logsumexp", "lscalar", "lt", "ltensor3", "ltensor4",
-    "lvector", "matmul", "matrix", "max", "maximum", "mean", "min", "minimum", "mod", "mul",
-    "neg", "neq", "ones", "ones_like", "or_", "outer", "pow", "prod", "repeat", "reshape",
-    "round", "scalar", "set_subtensor", "sgn", "shape", "sigmoid", "sin", "sinh",
+    "lvector", "matmul", "matrix", "max", "max_and_argmax", "maximum", "mean", "min", "minimum", "mod", "mul",
+    "neg", "neq", "ones", "ones_like", "or_", "outer", "patternbroadcast", "pow", "prod", "repeat", "reshape",
+    "round", "scalar", "set_subtensor", "sgn", "shape", "shape_padaxis", "shape_padleft",
+    "shape_padright", "sigmoid", "sin", "sinh",
     "softplus", "sqr", "sqrt", "squeeze", "stack", "std", "sub", "sum", "switch", "tan",
     "tanh", "tensor", "tensor3", "tensor4", "tensordot", "tile", "transpose", "true_div",
     "true_divide", "var", "vector", "where", "xor", "zeros", "zeros_like",

@@ -71,6 +71,15 @@ def categorical_crossentropy(coding_dist, true_dist):
     return ew.neg(reduction.sum(ew.mul(t, ew.log(p)), axis=-1))
 
 
+def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
+    """Theano's name for :func:`categorical_crossentropy` with integer labels."""
+    labels = basic.as_variable(true_one_of_n)
+    if np.dtype(labels.dtype).kind not in "iu":
+        raise GraphcTypeError(f"crossentropy_categorical_1hot takes integer labels, got "
+                              f"{labels.type}")
+    return categorical_crossentropy(coding_dist, labels)
+
+
 def binary_crossentropy(output, target):
     """``-(t log(p) + (1 - t) log(1 - p))`` elementwise."""
     p, t = basic.as_operands(output, target)

@@ -70,6 +70,16 @@ def _len(self):
     return length
 
 
+def _iter(self):
+    """The entries along the first axis, when its length is static: ``n, m = x.shape``
+    (Theano's, for shape vectors and other vectors of known length)."""
+    length = self.type.shape[0] if self.ndim else None
+    if length is None:
+        raise GraphcTypeError(f"cannot iterate over {self.describe()}: its length is only "
+                              "known when called; index it instead")
+    return (subtensor.index(self, i) for i in range(length))
+
+
 METHODS = {
     "__getitem__": subtensor.index,
     "sum": reduction.sum, "prod": reduction.prod, "mean": reduction.mean,
@@ -78,7 +88,7 @@ METHODS = {
     "all": reduction.all, "any": reduction.any,
     "reshape": _reshape, "flatten": shape_ops.flatten, "dimshuffle": _dimshuffle,
     "transpose": _transpose, "astype": ew.cast, "clip": ew.clip, "dot": linalg.dot,
-    "norm": _norm, "__len__": _len,
+    "norm": _norm, "__len__": _len, "__iter__": _iter, "repeat": shape_ops.repeat,
     "T": property(lambda self: linalg.transpose(self)),
     "shape": property(_shape),
     "size": property(lambda self: reduction.prod(_shape(self))),

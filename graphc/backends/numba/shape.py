@@ -173,7 +173,14 @@ def lower_reshape(ctx, node):
         ctx.line(f"{name} = k_item({ctx.array(x)})")
         ctx.bind(out, name)
         return
-    items = [f"np.int64({s})" for s in ctx.vector_items(shape)]
+    if shape.type.shape[0] is None:
+        # A shape vector of run-time length (reshape(x, v, ndim=n)): checked here.
+        vector = ctx.get(shape)
+        ctx.line(f"if {vector}.shape[0] != {out.ndim}:")
+        ctx.line("    raise ValueError('graphc: Reshape: the shape has the wrong length')")
+        items = [f"np.int64({vector}[{i}])" for i in range(out.ndim)]
+    else:
+        items = [f"np.int64({s})" for s in ctx.vector_items(shape)]
     name = ctx.tmp("v")
     ctx.line(f"{name} = k_reshape({ctx.array(x)}, {_tuple(items)})")
     ctx.bind(out, name, base=x)
