@@ -171,12 +171,14 @@ def shape(x):
 
 
 def squeeze(x, axis=None):
-    """Drop axes of static length 1 (all of them, or those in ``axis``)."""
+    """Drop axes of length 1: all those of static length 1, or those in ``axis``
+    (whose length, if not static, is checked when called, as NumPy does)."""
     x = basic.as_variable(x)
     if axis is None:
         axes = [i for i, s in enumerate(x.type.shape) if s == 1]
     else:
         axes = reduction.normalize_axis(axis, x.ndim, "squeeze")
+        x = addbroadcast(x, *axes)
     return shape_ops.dimshuffle(x, [i for i in range(x.ndim) if i not in axes])
 
 

@@ -107,6 +107,16 @@ def test_squeeze_and_expand_dims(backend, rng):
         assert_close(got, want)
 
 
+def test_squeeze_of_an_axis_known_only_when_called(backend):
+    # NumPy's squeeze(axis=1) of a (3, 1, 2) array; a length other than 1 is an error.
+    t = T.dtensor3("t")
+    f = graphc.function([t], T.squeeze(t, axis=1), backend=backend)
+    tv = np.arange(6.0).reshape(3, 1, 2)
+    np.testing.assert_array_equal(f(tv), np.squeeze(tv, axis=1))
+    with pytest.raises(graphc.GraphcError):
+        f(np.ones((3, 2, 2)))
+
+
 def test_arange(backend):
     n = T.lscalar("n")
     outs = [T.arange(n), T.arange(2, n), T.arange(n, 0, -2), T.arange(5), T.arange(1, 10, 3),
