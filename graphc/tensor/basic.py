@@ -227,14 +227,13 @@ abs_ = ew.abs
 
 def shape_padleft(x, n_ones=1):
     """``x`` with ``n_ones`` broadcastable axes in front (Theano's)."""
-    x = basic.as_variable(x)
-    return shape_ops.dimshuffle(x, ["x"] * n_ones + list(range(x.ndim)))
+    return expand_dims(x, tuple(range(n_ones)))
 
 
 def shape_padright(x, n_ones=1):
     """``x`` with ``n_ones`` broadcastable axes at the end (Theano's)."""
-    x = basic.as_variable(x)
-    return shape_ops.dimshuffle(x, list(range(x.ndim)) + ["x"] * n_ones)
+    ndim = basic.as_variable(x).ndim
+    return expand_dims(x, tuple(range(ndim, ndim + n_ones)))
 
 
 def shape_padaxis(x, axis):
@@ -280,25 +279,26 @@ def eye(n, m=None, k=0, dtype=None):
 
 
 __all__ = [
-    "scalars", "vectors", "matrices", "tensor3s", "tensor4s", "fscalars",
-    "fvectors", "fmatrices", "ftensor3s", "ftensor4s", "dscalars", "dvectors",
-    "dmatrices", "dtensor3s", "dtensor4s", "iscalars", "ivectors", "imatrices",
-    "itensor3s", "itensor4s", "lscalars", "lvectors", "lmatrices", "ltensor3s",
-    "ltensor4s", "bscalars", "bvectors", "bmatrices", "btensor3s", "btensor4s",
-    "abs", "abs_", "add", "addbroadcast", "all", "alloc", "and_", "any", "arange", "arccos", "arcsin", "arctan",
+    "scalars", "vectors", "matrices", "tensor3s", "tensor4s", "fscalars", "fvectors",
+    "fmatrices", "ftensor3s", "ftensor4s", "dscalars", "dvectors", "dmatrices",
+    "dtensor3s", "dtensor4s", "iscalars", "ivectors", "imatrices", "itensor3s",
+    "itensor4s", "lscalars", "lvectors", "lmatrices", "ltensor3s", "ltensor4s", "bscalars",
+    "bvectors", "bmatrices", "btensor3s", "btensor4s", "abs", "abs_", "add",
+    "addbroadcast", "all", "alloc", "and_", "any", "arange", "arccos", "arcsin", "arctan",
     "argmax", "argmin", "as_tensor", "as_tensor_variable", "batched_dot", "bitwise_not",
     "bmatrix", "bscalar", "btensor3", "btensor4", "bvector", "cast", "ceil", "clip",
     "concatenate", "constant", "cos", "cosh", "dimshuffle", "dmatrix", "dot", "dscalar",
-    "dtensor3", "dtensor4", "dvector", "eq", "erf", "exp", "exp2", "expand_dims", "expm1", "eye",
-    "fill", "flatten", "floor", "floor_div", "fmatrix", "fscalar", "ftensor3", "ftensor4",
-    "fvector", "ge", "gt", "imatrix", "inc_subtensor", "int_div", "inv", "invert",
-    "iround", "iscalar", "isinf", "isnan", "itensor3", "itensor4", "ivector", "join", "le", "lmatrix",
-    "log", "log10", "log1p", "log2", "logsumexp", "lscalar", "lt", "ltensor3", "ltensor4",
-    "lvector", "matmul", "matrix", "max", "max_and_argmax", "maximum", "mean", "min", "minimum", "mod", "mul",
-    "neg", "neq", "ones", "ones_like", "or_", "outer", "patternbroadcast", "pow", "prod", "repeat", "reshape",
-    "round", "scalar", "set_subtensor", "sgn", "shape", "shape_padaxis", "shape_padleft",
-    "shape_padright", "sigmoid", "sin", "sinh",
-    "softplus", "sqr", "sqrt", "squeeze", "stack", "std", "sub", "sum", "switch", "tan",
-    "tanh", "tensor", "tensor3", "tensor4", "tensordot", "tile", "transpose", "true_div",
-    "true_divide", "var", "vector", "where", "xor", "zeros", "zeros_like",
+    "dtensor3", "dtensor4", "dvector", "eq", "erf", "exp", "exp2", "expand_dims", "expm1",
+    "eye", "fill", "flatten", "floor", "floor_div", "fmatrix", "fscalar", "ftensor3",
+    "ftensor4", "fvector", "ge", "gt", "imatrix", "inc_subtensor", "int_div", "inv",
+    "invert", "iround", "iscalar", "isinf", "isnan", "itensor3", "itensor4", "ivector",
+    "join", "le", "lmatrix", "log", "log10", "log1p", "log2", "logsumexp", "lscalar", "lt",
+    "ltensor3", "ltensor4", "lvector", "matmul", "matrix", "max", "max_and_argmax",
+    "maximum", "mean", "min", "minimum", "mod", "mul", "neg", "neq", "ones", "ones_like",
+    "or_", "outer", "patternbroadcast", "pow", "prod", "repeat", "reshape", "round",
+    "scalar", "set_subtensor", "sgn", "shape", "shape_padaxis", "shape_padleft",
+    "shape_padright", "sigmoid", "sin", "sinh", "softplus", "sqr", "sqrt", "squeeze",
+    "stack", "std", "sub", "sum", "switch", "tan", "tanh", "tensor", "tensor3", "tensor4",
+    "tensordot", "tile", "transpose", "true_div", "true_divide", "var", "vector", "where",
+    "xor", "zeros", "zeros_like",
 ]
