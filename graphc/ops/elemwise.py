@@ -12,11 +12,12 @@ import math
 import numpy as np
 
 from graphc.config import config
-from graphc.errors import GraphcTypeError, ShapeError
+from graphc.errors import GraphcError, GraphcTypeError, ShapeError
 from graphc.graph import Node, Op, TensorType, user_site
 from graphc.ops import basic
 from graphc.ops import reduction
 from graphc.ops import shape as shape_ops
+from graphc.ops import special
 
 
 # --------------------------------------------------------------- dtype rules
@@ -219,6 +220,17 @@ def _unary(rule):
     return grad
 
 
+def _g_psi(inputs, z, gz):
+    # Its derivative is trigamma, which graphc (like Theano) does not have: say so
+    # rather than return a wrong or zero gradient.
+    raise GraphcError("psi (digamma) has no gradient: its derivative, trigamma, is not "
+                      "implemented (as in Theano); gradients of gammaln and gamma are "
+                      "fine, differentiating them twice is not")
+
+
+_SQRT_PI = math.sqrt(math.pi)
+
+
 # name -> (nin, impl, dtype rule, gradient). None as gradient: piecewise
 # constant (zero gradient). Comparisons and integer ops have no gradient.
 _TABLE = {
@@ -240,6 +252,8 @@ _TABLE = {
     "floor": (1, np.floor, upcast, None),
     "ceil": (1, np.ceil, upcast, None),
     "round": (1, np.round, upcast, None),
+    "round_half_away_from_zero": (1, special.round_half_away_from_zero, upcast, None),
+    "trunc": (1, np.trunc, upcast, None),
     # transcendental
     "exp": (1, _errstate(np.exp), to_float, _unary(lambda x, z: z)),
     "exp2": (1, _errstate(np.exp2), to_float, _unary(lambda x, z: mul(z, math.log(2)))),
@@ -262,8 +276,24 @@ _TABLE = {
     "arccos": (1, _errstate(np.arccos), to_float,
                _unary(lambda x, z: neg(inv(sqrt(sub(1, sqr(x))))))),
     "arctan": (1, np.arctan, to_float, _unary(lambda x, z: inv(add(1, sqr(x))))),
+    "arcsinh": (1, _errstate(np.arcsinh), to_float,
+                _unary(lambda x, z: inv(sqrt(add(sqr(x), 1))))),
+    "arccosh": (1, _errstate(np.arccosh), to_float,
+                _unary(lambda x, z: inv(sqrt(sub(sqr(x), 1))))),
+    "arctanh": (1, _errstate(np.arctanh), to_float,
+                _unary(lambda x, z: inv(sub(1, sqr(x))))),
     "erf": (1, _erf, to_float,
             _unary(lambda x, z: mul(exp(neg(sqr(x))), 2 / math.sqrt(math.pi)))),
+    # special functions (graphc/ops/special.py): references computed in float64
+    "erfc": (1, special.erfc, to_float,
+             _unary(lambda x, z: mul(exp(neg(sqr(x))), -2 / _SQRT_PI))),
+    "erfinv": (1, special.erfinv, to_float,
+               _unary(lambda x, z: mul(exp(sqr(z)), _SQRT_PI / 2))),
+    "erfcinv": (1, special.erfcinv, to_float,
+                _unary(lambda x, z: mul(exp(sqr(z)), -_SQRT_PI / 2))),
+    "gammaln": (1, special.gammaln, to_float, _unary(lambda x, z: psi(x))),
+    "gamma": (1, special.gamma, to_float, _unary(lambda x, z: mul(z, psi(x)))),
+    "psi": (1, special.psi, to_float, _g_psi),
     "sigmoid": (1, _sigmoid_stable, to_float, _unary(lambda x, z: mul(z, sub(1, z)))),
     "softplus": (1, _softplus, to_float, _unary(lambda x, z: sigmoid(x))),
     # comparisons and logic: no gradient
@@ -510,13 +540,47 @@ def _check_broadcast(name, inputs):
                          f"[building {name} at {user_site()}]") from None
 
 
-def _builder(name):
+def _builder(name, doc=None):
     def build(*operands):
         return apply(name, *operands)
     build.__name__ = name
     build.__qualname__ = name
-    build.__doc__ = f"Elementwise ``{name}`` with NumPy broadcasting."
+    build.__doc__ = doc or f"Elementwise ``{name}`` with NumPy broadcasting."
     return build
+
+
+def _documented(name, summary, values, results, notes="", keeps_integers=False):
+    """A builder whose docstring has numpydoc sections and a runnable example
+    (``T.<name>`` of the float64 vector ``values`` gives ``results``)."""
+    if keeps_integers:
+        returns = "Of ``x``'s dtype (integers are returned unchanged)."
+    else:
+        returns = "Of ``x``'s float dtype; integers and booleans give ``config.floatX``."
+    notes = f"""
+    Notes
+    -----
+    {notes}
+""" if notes else ""
+    doc = f"""{summary}
+
+    Parameters
+    ----------
+    x : tensor-like
+
+    Returns
+    -------
+    Variable
+        {returns}
+{notes}
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> f = graphc.function([x], T.{name}(x), backend="python")
+    >>> f({values})
+    array({results})
+    """
+    return _builder(name, doc)
 
 
 # One builder per scalar, by name (``abs`` and ``round`` shadow builtins only here).
@@ -537,6 +601,14 @@ inv = _builder("inv")
 floor = _builder("floor")
 ceil = _builder("ceil")
 round = _builder("round")
+round_half_away_from_zero = _documented(
+    "round_half_away_from_zero", "Round to the nearest integer, ties away from zero (C's round).",
+    "[-2.5, -0.5, 0.5, 1.5]", "[-3., -1.,  1.,  2.]",
+    notes="NumPy's ``np.round`` (``T.round``) rounds ties to even instead.",
+    keeps_integers=True)
+trunc = _documented(
+    "trunc", "The integer part of ``x`` (rounds toward zero).", "[-1.5, 2.7]", "[-1.,  2.]",
+    keeps_integers=True)
 exp = _builder("exp")
 exp2 = _builder("exp2")
 expm1 = _builder("expm1")
@@ -554,7 +626,41 @@ tan = _builder("tan")
 arcsin = _builder("arcsin")
 arccos = _builder("arccos")
 arctan = _builder("arctan")
+arcsinh = _documented("arcsinh", "Inverse hyperbolic sine, elementwise.", "[0.0, 1.0]",
+                      "[0.        , 0.88137359]")
+arccosh = _documented("arccosh", "Inverse hyperbolic cosine: NaN below 1.", "[1.0, 2.0]",
+                      "[0.        , 1.3169579]")
+arctanh = _documented("arctanh", "Inverse hyperbolic tangent: +-inf at +-1, NaN beyond.",
+                      "[0.0, 0.5, 1.0]", "[0.        , 0.54930614,        inf]")
 erf = _builder("erf")
+erfc = _documented(
+    "erfc", "Complementary error function ``1 - erf(x)``, accurate where it is tiny.",
+    "[0.0, 10.0]", "[1.00000000e+00, 2.08848758e-45]")
+erfinv = _documented(
+    "erfinv", "Inverse error function: ``erf(erfinv(y)) == y`` on [-1, 1].",
+    "[0.0, 0.5, 1.0, 2.0]", "[0.        , 0.47693628,        inf,        nan]",
+    notes="``erfinv(+-1)`` is ``+-inf``; outside [-1, 1] the result is NaN.")
+erfcinv = _documented(
+    "erfcinv", "Inverse complementary error function: ``erfc(erfcinv(y)) == y`` on [0, 2].",
+    "[1e-30, 1.0, 2.0]", "[8.14861622, 0.        ,       -inf]",
+    notes="Accurate for tiny ``y`` (where ``erfinv(1 - y)`` would give inf). "
+          "``erfcinv(0)``\n    is inf, ``erfcinv(2)`` -inf, NaN outside [0, 2].")
+gammaln = _documented(
+    "gammaln", "``log|gamma(x)|`` (Theano's gammaln; also ``T.lgamma``).",
+    "[1.0, 0.5, 100.0, 0.0]", "[  0.        ,   0.57236494, 359.13420537,          inf]",
+    notes="``inf`` at zero and the negative integers, where gamma has its poles. "
+          "Its gradient\n    is ``psi(x)``.")
+gamma = _documented(
+    "gamma", "The gamma function: ``gamma(n) == (n - 1)!``.", "[5.0, 0.5, -1.0]",
+    "[24.        ,  1.77245385,         nan]",
+    notes="``+-inf`` at ``+-0`` and on overflow (``x > 171.6``), NaN at the negative"
+          "\n    integers. Its gradient is ``gamma(x) * psi(x)``.")
+psi = _documented(
+    "psi", "Digamma, the derivative of ``gammaln``.", "[1.0, 0.5, 0.0]",
+    "[-0.57721566, -1.96351003,        -inf]",
+    notes="``-inf`` at +0 (``inf`` at -0), NaN at the negative integers. It has no "
+          "gradient\n    (trigamma is not implemented, as in Theano): differentiating "
+          "it raises GraphcError.")
 sigmoid = _builder("sigmoid")
 softplus = _builder("softplus")
 eq = _builder("eq")

@@ -111,10 +111,15 @@ from graphc.ops.elemwise import (  # noqa: E402  (grouped with their section)
     log1p, expm1, log2, log10, sqrt, tanh, sinh, cosh, sin, cos, tan, arcsin, arccos,
     arctan, erf, sigmoid, softplus, floor, ceil, maximum, minimum, eq, neq, lt, le, gt, ge,
     isnan, isinf, and_, or_, xor, invert, switch, cast, zeros_like, ones_like)
+from graphc.ops.elemwise import (  # noqa: E402  (the special functions, ops/special.py)
+    arcsinh, arccosh, arctanh, erfc, erfinv, erfcinv, gamma, gammaln, psi, trunc,
+    round_half_away_from_zero)
 
 int_div = floor_div
 where = switch
 bitwise_not = invert
+power = pow
+lgamma = gammaln
 
 
 def abs(x):
@@ -122,10 +127,49 @@ def abs(x):
     return ew.apply("abs", x)
 
 
-def round(x, mode="half_to_even"):
-    """Round to the nearest integer, ties to even (NumPy's ``np.round``)."""
-    if mode != "half_to_even":
-        raise GraphcTypeError(f"round: only mode='half_to_even' is supported, got {mode!r}")
+_ROUND_MODES = {"half_to_even": "round", "half_away_from_zero": "round_half_away_from_zero"}
+
+
+def round(x, mode=None):
+    """Round to the nearest integer; ties to even by default (NumPy's ``np.round``).
+
+    Parameters
+    ----------
+    x : tensor-like
+    mode : {None, "half_to_even", "half_away_from_zero"}
+        Theano's modes; None is ``"half_to_even"``, the default Theano also settled on.
+
+    Returns
+    -------
+    Variable
+        Of ``x``'s dtype (integers are returned unchanged).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> f = graphc.function([x], [T.round(x), T.round(x, "half_away_from_zero")],
+    ...                     backend="python")
+    >>> f([0.5, 1.5, -2.5])
+    [array([ 0.,  2., -2.]), array([ 1.,  2., -3.])]
+    """
+    chosen = "half_to_even" if mode is None else mode
+    if chosen not in _ROUND_MODES:
+        raise GraphcTypeError(f"round: mode must be one of {sorted(_ROUND_MODES)}, "
+                              f"got {mode!r}")
+    return ew.apply(_ROUND_MODES[chosen], x)
+
+
+def round_half_to_even(x):
+    """Round to the nearest integer, ties to even (``T.round``'s default, ``np.round``).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> graphc.function([x], T.round_half_to_even(x), backend="python")([0.5, 1.5, -2.5])
+    array([ 0.,  2., -2.])
+    """
     return ew.apply("round", x)
 
 
@@ -136,6 +180,122 @@ def clip(x, lo, hi):
 
 def true_divide(x, y):
     return ew.true_div(x, y)
+
+
+def deg2rad(x):
+    """Degrees to radians, ``x * pi / 180`` (integers give ``config.floatX``).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> graphc.function([x], T.deg2rad(x), backend="python")([180.0, 90.0])
+    array([3.14159265, 1.57079633])
+    """
+    return ew.mul(x, np.pi / 180)
+
+
+def rad2deg(x):
+    """Radians to degrees, ``x * 180 / pi`` (integers give ``config.floatX``).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> graphc.function([x], T.rad2deg(x), backend="python")([3.141592653589793, 1.0])
+    array([180.        ,  57.29577951])
+    """
+    return ew.mul(x, 180 / np.pi)
+
+
+def _fold_pairwise(name, op, xs):
+    if not xs:
+        raise GraphcTypeError(f"{name} needs at least one tensor")
+    result = basic.as_variable(xs[0])
+    for x in xs[1:]:
+        result = op(result, x)
+    return result
+
+
+def largest(*xs):
+    """The elementwise maximum of several tensors (Theano's), broadcast together.
+
+    A NaN in any of them gives NaN there, as ``T.maximum`` does.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> a, b, c = T.dvectors("a", "b", "c")
+    >>> f = graphc.function([a, b, c], T.largest(a, b, c), backend="python")
+    >>> f([1.0, 5.0], [3.0, 2.0], [2.0, 4.0])
+    array([3., 5.])
+    """
+    return _fold_pairwise("largest", ew.maximum, xs)
+
+
+def smallest(*xs):
+    """The elementwise minimum of several tensors (Theano's), broadcast together.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> a, b, c = T.dvectors("a", "b", "c")
+    >>> f = graphc.function([a, b, c], T.smallest(a, b, c), backend="python")
+    >>> f([1.0, 5.0], [3.0, 2.0], [2.0, 4.0])
+    array([1., 2.])
+    """
+    return _fold_pairwise("smallest", ew.minimum, xs)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|a - b| <= atol + rtol * |b|``, as ``np.isclose`` (and Theano).
+
+    Parameters
+    ----------
+    a, b : tensor-like
+        Broadcast together; integers are compared in float64, as NumPy does.
+    rtol, atol : float
+    equal_nan : bool
+        Whether two NaNs are close (otherwise NaN is close to nothing).
+
+    Returns
+    -------
+    Variable
+        Boolean. Infinities are close only to an infinity of the same sign.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> a, b = T.dvectors("a", "b")
+    >>> f = graphc.function([a, b], T.isclose(a, b), backend="python")
+    >>> inf, nan = float("inf"), float("nan")
+    >>> f([1.0, 1.0, inf, nan], [1.0 + 1e-9, 1.1, inf, nan])
+    array([ True, False,  True, False])
+    """
+    a, b = basic.as_operands(a, b)
+    if np.dtype(a.dtype).kind not in "fc" and np.dtype(b.dtype).kind not in "fc":
+        a, b = ew.cast(a, "float64"), ew.cast(b, "float64")
+    within = ew.le(ew.abs(ew.sub(a, b)), ew.add(atol, ew.mul(rtol, ew.abs(b))))
+    # An infinite b makes the tolerance infinite: only equal values count there.
+    finite = ew.invert(ew.or_(ew.isinf(a), ew.isinf(b)))
+    close = ew.or_(ew.and_(within, finite), ew.eq(a, b))
+    if equal_nan:
+        close = ew.or_(close, ew.and_(ew.isnan(a), ew.isnan(b)))
+    return close
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element of ``a`` is close to ``b`` (see :func:`isclose`).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> a, b = T.dvectors("a", "b")
+    >>> f = graphc.function([a, b], T.allclose(a, b), backend="python")
+    >>> f([1.0, 2.0], [1.0, 2.0 + 1e-7])
+    array(True)
+    """
+    return reduction.all(isclose(a, b, rtol, atol, equal_nan))
 
 
 # ------------------------------------------------------------------ reductions
@@ -265,8 +425,8 @@ def max_and_argmax(x, axis=None, keepdims=False):
     return reduction.max(x, axis, keepdims), reduction.argmax(x, axis, keepdims)
 
 
-def iround(x, mode="half_to_even"):
-    """``round(x)`` as int64 (Theano's)."""
+def iround(x, mode=None):
+    """``round(x, mode)`` as int64 (Theano's)."""
     return ew.cast(round(x, mode), "int64")
 
 
@@ -301,4 +461,10 @@ __all__ = [
     "stack", "std", "sub", "sum", "switch", "tan", "tanh", "tensor", "tensor3", "tensor4",
     "tensordot", "tile", "transpose", "true_div", "true_divide", "var", "vector", "where",
     "xor", "zeros", "zeros_like",
+]
+# Theano's special functions, rounding modes, angle conversions and comparisons.
+__all__ += [
+    "allclose", "arccosh", "arcsinh", "arctanh", "deg2rad", "erfc", "erfcinv", "erfinv",
+    "gamma", "gammaln", "isclose", "largest", "lgamma", "power", "psi", "rad2deg",
+    "round_half_away_from_zero", "round_half_to_even", "smallest", "trunc",
 ]

@@ -1,4 +1,5 @@
-"""Theano's ``theano.tensor.extra_ops`` names that graphc computes.
+"""Theano's ``theano.tensor.extra_ops`` names that graphc computes: ``cumsum``,
+``cumprod``, ``diff``, ``bincount``, ``unique``, ``fill_diagonal``, ``to_one_hot``...
 
 Examples
 --------
@@ -14,6 +15,8 @@ from graphc.ops import basic
 from graphc.ops import elemwise as ew
 from graphc.ops import shape as shape_ops
 from graphc.tensor.basic import repeat, tile  # noqa: F401  (Theano has them here too)
+from graphc.ops.extra import (  # noqa: F401  (Theano's extra_ops names)
+    bincount, cumprod, cumsum, diff, fill_diagonal, fill_diagonal_offset, unique)
 
 
 def to_one_hot(y, nb_class, dtype=None):

@@ -19,7 +19,10 @@ from graphc.ops.nnet import log_softmax, logsumexp, softmax
 __all__ = ["sigmoid", "softplus", "relu", "softmax", "log_softmax", "logsumexp",
            "categorical_crossentropy", "binary_crossentropy",
            "sigmoid_binary_crossentropy", "ultra_fast_sigmoid", "hard_sigmoid", "elu",
-           "conv2d", "pool_2d", "batch_normalization"]
+           "conv2d", "pool_2d", "batch_normalization", "softsign", "logsoftmax"]
+
+# Theano's other spelling.
+logsoftmax = log_softmax
 
 
 def relu(x, alpha=0):
@@ -48,6 +51,23 @@ def hard_sigmoid(x):
 
 
 ultra_fast_sigmoid = sigmoid
+
+
+def softsign(x):
+    """``x / (1 + |x|)``: a sigmoid-shaped map to (-1, 1) with polynomial tails.
+
+    Theano's formula, kept as it is: at ``x = +-inf`` it is ``inf / inf``, NaN, as in
+    Theano (its gradient, ``1 / (1 + |x|)^2``, follows from the formula).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> graphc.function([x], T.nnet.softsign(x), backend="python")([-3.0, 0.0, 1.0])
+    array([-0.75,  0.  ,  0.5 ])
+    """
+    x = basic.as_variable(x)
+    return ew.true_div(x, ew.add(1, ew.abs(x)))
 
 
 def categorical_crossentropy(coding_dist, true_dist):

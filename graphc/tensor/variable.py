@@ -8,6 +8,7 @@ stay hashable by identity, and ``T.eq`` compares values, as in Theano.
 from graphc.errors import GraphcTypeError
 from graphc.graph import Variable
 from graphc.ops import elemwise as ew
+from graphc.ops import extra
 from graphc.ops import linalg
 from graphc.ops import reduction
 from graphc.ops import shape as shape_ops
@@ -89,6 +90,8 @@ METHODS = {
     "reshape": _reshape, "flatten": shape_ops.flatten, "dimshuffle": _dimshuffle,
     "transpose": _transpose, "astype": ew.cast, "clip": ew.clip, "dot": linalg.dot,
     "norm": _norm, "__len__": _len, "__iter__": _iter, "repeat": shape_ops.repeat,
+    "sort": extra.sort, "argsort": extra.argsort, "cumsum": extra.cumsum,
+    "cumprod": extra.cumprod, "diagonal": extra.diagonal, "trace": extra.trace,
     "T": property(lambda self: linalg.transpose(self)),
     "shape": property(_shape),
     "size": property(lambda self: reduction.prod(_shape(self))),

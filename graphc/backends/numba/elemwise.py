@@ -21,6 +21,9 @@ from graphc.ops.elemwise import Cast, Composite, Elemwise
 from graphc.backends.numba import loops
 from graphc.backends.numba.lower import literal, np_dtype
 from graphc.backends.numba.shape import k_broadcast
+# The special functions' kernels, here so that runtime.py gathers them with ours.
+from graphc.backends.numba.special import (  # noqa: F401
+    k_erfc, k_erfcinv, k_erfinv, k_gamma, k_gammaln, k_psi, k_round_away)
 
 
 # ----------------------------------------------------------------- kernels
@@ -207,6 +210,8 @@ SCALAR_SOURCE = {
     "floor": _float_only("np.floor({0})"),
     "ceil": _float_only("np.ceil({0})"),
     "round": _float_only("np.rint({0})"),
+    "round_half_away_from_zero": _float_only("k_round_away({0})"),
+    "trunc": _float_only("np.trunc({0})"),
     "exp": _fast("exp"),
     "exp2": _fixed("np.exp2({0})"),
     "expm1": _fast("expm1"),
@@ -224,7 +229,16 @@ SCALAR_SOURCE = {
     "arcsin": _fixed("np.arcsin({0})"),
     "arccos": _fixed("np.arccos({0})"),
     "arctan": _fixed("np.arctan({0})"),
+    "arcsinh": _fixed("np.arcsinh({0})"),
+    "arccosh": _fixed("np.arccosh({0})"),
+    "arctanh": _fixed("np.arctanh({0})"),
     "erf": _fast("erf"),
+    "erfc": _fixed("k_erfc({0})"),
+    "erfinv": _fixed("k_erfinv({0})"),
+    "erfcinv": _fixed("k_erfcinv({0})"),
+    "gammaln": _fixed("k_gammaln({0})"),
+    "gamma": _fixed("k_gamma({0})"),
+    "psi": _fixed("k_psi({0})"),
     "sigmoid": _fast("sigmoid"),
     "softplus": _fast("softplus"),
     "eq": _fixed("({0} == {1})"),

@@ -46,7 +46,8 @@ PARALLEL_MIN = 1 << 14      # never split fewer elements than this
 # loop chaining them runs in stages (elemwise.staged_loop).
 LONG_CHAINS = frozenset(("exp", "exp2", "expm1", "log", "log10", "log2", "log1p", "tanh",
                          "sigmoid", "softplus", "erf", "sin", "cos", "tan", "arcsin",
-                         "arccos", "arctan", "sinh", "cosh", "pow"))
+                         "arccos", "arctan", "sinh", "cosh", "pow", "arcsinh", "arccosh",
+                         "arctanh", "erfc", "erfinv", "erfcinv", "gammaln", "gamma", "psi"))
 # Steps that cost about ten plain ones: those, and single slow instructions.
 COSTS = {name: 10 for name in LONG_CHAINS | {"sqrt", "true_div", "inv", "floor_div", "mod"}}
 

@@ -175,10 +175,10 @@ class Context:
 
 
 def _lowerings():
-    from graphc.backends.numba import (conv, elemwise, linalg, nnet, random, reduction,
-                                       shape, subtensor)
+    from graphc.backends.numba import (conv, elemwise, extra, linalg, nnet, random,
+                                       reduction, shape, subtensor)
     table = {}
-    for module in (elemwise, reduction, shape, linalg, subtensor, nnet, conv, random):
+    for module in (elemwise, reduction, shape, linalg, subtensor, nnet, conv, random, extra):
         table.update(module.LOWERINGS)
     return table
 

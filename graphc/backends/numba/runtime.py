@@ -8,13 +8,13 @@ import os
 
 from numba import get_num_threads
 
-from graphc.backends.numba import (conv, elemwise, fallback, linalg, loops, nnet, random,
-                                   reduction, shape, subtensor)
+from graphc.backends.numba import (conv, elemwise, extra, fallback, linalg, loops, nnet,
+                                   random, reduction, shape, subtensor)
 from graphc.backends.numba.cache import cfunc as graphc_cfunc
 from graphc.backends.numba.fastmath import KERNELS
 
 _FAMILIES = (elemwise, reduction, shape, linalg, subtensor, nnet, fallback, conv, random,
-             loops)
+             loops, extra)
 
 for _module in _FAMILIES:
     globals().update({name: value for name, value in vars(_module).items()
