@@ -114,10 +114,14 @@ class _Validator:
         if isinstance(value, Variable):
             raise GraphcTypeError(f"{self.label}: got a symbolic variable; pass a value")
         weak = basic.is_weak(value) or isinstance(value, (list, tuple))
-        array = np.asarray(value)
-        if array.dtype == object:
+        try:
+            array = np.asarray(value)
+        except ValueError as error:     # a ragged nested list, say
             raise GraphcTypeError(f"{self.label}: cannot convert {type(value).__name__} "
-                                  "to an array")
+                                  f"to an array ({error})") from None
+        if array.dtype.kind not in "biuf":
+            raise GraphcTypeError(f"{self.label}: cannot convert {type(value).__name__} "
+                                  f"of dtype {array.dtype} to {self.dtype}")
         if array.ndim != self.ndim:
             raise GraphcTypeError(f"{self.label}: got ndim {array.ndim} (shape {array.shape}"
                                   f", dtype {array.dtype}), expected ndim {self.ndim}")

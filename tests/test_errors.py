@@ -144,6 +144,10 @@ def test_wrong_dtype_names_input_and_dtypes(two_input_fn):
     assert "'x'" in _message(info)
     with pytest.raises(graphc.GraphcError):
         f(T.dvector(), np.zeros((2, 2), "float32"))        # a symbolic value
+    for bad in (["a", "b"], [[1.0, 2.0], [3.0]], [1 + 2j, 0j]):   # strings, ragged, complex
+        with pytest.raises(graphc.GraphcError) as info:
+            f(bad, np.zeros((2, 2), "float32"))
+        assert "'x'" in _message(info)
     np.testing.assert_array_equal(s.get_value(), [1.0, 2.0, 3.0])
 
 

@@ -147,6 +147,22 @@ def test_outputs_never_alias_inputs_or_shared_storage(backend):
     assert_close(first, [1.0, 2.0])
 
 
+
+def test_constant_outputs_are_fresh_arrays(backend):
+    # Folded to a constant, or a constant passed through: the caller may write
+    # into what it gets without changing the next call's result.
+    x = T.dvector("x")
+    kept = graphc.gradient.zero_grad(T.constant(np.array([3.0, 4.0])))
+    f = graphc.function([x], [T.constant(np.ones(3)) * 2, T.ones((2,)), kept, x + 1],
+                        backend=backend)
+    for out in f(np.array([1.0])):
+        out[...] = -9.0
+    folded, ones, passed, plus = f(np.array([1.0]))
+    assert_close(folded, [2.0, 2.0, 2.0])
+    assert_close(ones, [1.0, 1.0])
+    assert_close(passed, [3.0, 4.0])
+    assert_close(plus, [2.0])
+
 def test_f_fgraph_and_toposort(backend):
     x = T.dvector("x")
     f = graphc.function([x], T.exp(x).sum(), backend=backend)

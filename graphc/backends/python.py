@@ -39,6 +39,8 @@ class PythonBackend:
             if isinstance(var, Constant):
                 constants[var] = var.data
 
+        constant_ids = {id(value) for value in constants.values()}
+
         def run(values):
             storage = dict(constants)
             storage.update(zip(inputs, values))
@@ -53,7 +55,10 @@ class PythonBackend:
                     profile.record(node, time.perf_counter() - start)
                 for var, value in zip(node.outputs, results):
                     storage[var] = value
-            return [storage[v] for v in outputs]
+            # A constant (or an op passing one through unchanged) owns its data, so
+            # compile's aliasing check would hand the caller the graph's own array.
+            return [np.array(value) if id(value) in constant_ids else value
+                    for value in (storage[v] for v in outputs)]
 
         return run
 
