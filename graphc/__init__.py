@@ -16,6 +16,7 @@ from graphc import gradient
 from graphc.gradient import grad, hessian, jacobian, Lop, Rop, verify_grad
 from graphc import printing
 from graphc.printing import debugprint
+from graphc.ops.scan import scan, map, reduce, foldl, foldr
 
 # T.grad is graphc.grad (tensor sits below gradient, so the link is made here).
 tensor.grad, tensor.jacobian, tensor.hessian = grad, jacobian, hessian
@@ -25,4 +26,5 @@ __version__ = "0.1.0"
 
 __all__ = ["config", "GraphcError", "GradientError", "tensor", "function", "shared",
            "In", "Function", "FunctionGraph", "Variable", "gradient", "grad", "hessian",
-           "jacobian", "Lop", "Rop", "verify_grad", "printing", "debugprint"]
+           "jacobian", "Lop", "Rop", "verify_grad", "printing", "debugprint", "scan", "map",
+           "reduce", "foldl", "foldr"]

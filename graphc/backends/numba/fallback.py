@@ -80,7 +80,11 @@ def lower_fallback(ctx, node):
     position = len(ctx.fallbacks)
     ctx.fallbacks.append(node)
     outs = [ctx.tmp("ob") for _ in node.outputs]
-    types = ", ".join(f"{name}={numba_type(var)!r}" for name, var in zip(outs, node.outputs))
+    # numba refuses a type for an object-mode result that nothing reads afterwards (an
+    # output of a multi-output op the graph ignores): such results are not declared.
+    read = set(ctx.fgraph.outputs).union(*(n.inputs for n in ctx.fgraph.toposort()))
+    types = ", ".join(f"{name}={numba_type(var)!r}" for name, var in zip(outs, node.outputs)
+                      if var in read)
     ins = [ctx.get(v) for v in node.inputs]
     ctx.line(f"with numba.objmode({types}):")
     ctx.indent += 1
