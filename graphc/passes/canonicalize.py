@@ -5,6 +5,8 @@ the exact result is NaN. Identities with a neutral element (``x * 1``,
 ``x + 0``) only fire when the replacement has the output's exact type, so
 broadcasting never changes.
 """
+import weakref
+
 import numpy as np
 
 from graphc.graph import Constant, TensorType
@@ -14,6 +16,7 @@ from graphc.ops import shape as shape_ops
 from graphc.ops import subtensor
 from graphc.ops.elemwise import Elemwise
 from graphc.ops.loop import MapRows
+from graphc.ops.scan import Scan
 from graphc.ops.reduction import SumToShapeOf
 from graphc.ops.shape import DimShuffle, Reshape, Shape, ShapeI
 from graphc.passes.engine import constant_value, rewrite
@@ -23,7 +26,8 @@ CONSTANT_FOLDING = []
 
 # Folding an op whose result is large would put big arrays into the compiled code.
 FOLD_MAX_BYTES = 1 << 16
-_NEVER_FOLD = (MapRows,)
+# Loops: evaluating one at compile time may take as long as running it.
+_NEVER_FOLD = (MapRows, Scan)
 
 
 def scalar_of(node):
@@ -183,29 +187,58 @@ def shape_of_index(node):
 
 
 # ------------------------------------------------------------- shapes
+# shape_i(var, axis) -> inferred_dim's answer (None included), per variable: the
+# engine offers a ShapeI node again after every change near it, and each answer
+# builds nodes.
+_INFERRED = weakref.WeakKeyDictionary()
+
+
 def inferred_dim(dim):
     """One step of shape inference: ``shape_i(f(x))`` as f's infer_shape gives it, or None."""
     node = dim.owner
     if node is None or not isinstance(node.op, ShapeI):
         return None
     (var,) = node.inputs
+    answers = _INFERRED.setdefault(var, {})
+    if node.op.axis not in answers:
+        answers[node.op.axis] = _infer_dim(var, node.op.axis, dim)
+    return answers[node.op.axis]
+
+
+def _infer_dim(var, axis, dim):
     owner = var.owner
     if owner is None or not hasattr(owner.op, "infer_shape"):
         return None
     input_shapes = [tuple(shape_ops.shape_list(v)) for v in owner.inputs]
-    inferred = owner.op.infer_shape(owner, input_shapes)[var.index][node.op.axis]
+    inferred = owner.op.infer_shape(owner, input_shapes)[var.index][axis]
     if inferred is None or same_dim(inferred, dim):
         return None
     return ew.cast(inferred, "int64")
 
 
+# shape_i(var, axis) -> its canonical_dim, per variable (nodes never change, so an
+# answer stays right while the variable lives). Without it, every sum_to_shape of a
+# gradient walked the chain above it again: compile time cubic in a chain's length.
+_CANONICAL = weakref.WeakKeyDictionary()
+
+
 def canonical_dim(dim, limit=64):
     """``dim`` followed through shape inference as far as it goes."""
+    visited = []
     for _ in range(limit):
+        node = dim.owner
+        if node is not None and isinstance(node.op, ShapeI):
+            known = _CANONICAL.get(node.inputs[0], {}).get(node.op.axis)
+            if known is not None:
+                dim = known
+                break
+            visited.append((node.inputs[0], node.op.axis))
         step = inferred_dim(dim)
         if step is None:
-            return dim
+            break
         dim = step
+    for var, axis in visited:
+        _CANONICAL.setdefault(var, {})[axis] = dim
     return dim
 
 
