@@ -116,7 +116,13 @@ class LogSumExp(Op):
 
 
 class SoftmaxCrossentropy(Op):
-    """Per-row ``-log_softmax(x)[i, y[i]]`` for 2-d logits and integer labels."""
+    """Per-label ``-log_softmax(x)[i, y[i]]`` for 2-d logits and integer labels.
+
+    What NumPy gives for ``-log_softmax(x)[arange(len(y)), y]``, which the stabilize
+    rewrite replaces with this op: one value per label, from the first ``len(y)``
+    rows; a negative label counts from the last class; more labels than rows, or a
+    label outside ``[-classes, classes)``, is an error.
+    """
 
     def make_node(self, x, y):
         x = _float_input(x, "softmax cross-entropy")
@@ -124,17 +130,17 @@ class SoftmaxCrossentropy(Op):
         if x.ndim != 2 or y.ndim != 1 or np.dtype(y.dtype).kind not in "iu":
             raise GraphcTypeError(f"softmax cross-entropy takes 2-d logits and integer "
                                   f"labels, got {x.type} and {y.type}")
-        rows = ew.broadcast_static([x.type.shape[:1], y.type.shape], "crossentropy")
-        return Node(self, [x, y], [TensorType(x.dtype, rows)])
+        return Node(self, [x, y], [TensorType(x.dtype, y.type.shape)])
 
     def perform(self, node, inputs):
         x, y = inputs
         _check_labels(x, y)
-        logp = _np_log_softmax(x, 1)
-        return [(-logp[np.arange(x.shape[0]), y]).astype(x.dtype)]
+        n = y.shape[0]
+        logp = _np_log_softmax(x[:n], 1)
+        return [(-logp[np.arange(n), y]).astype(x.dtype)]
 
     def infer_shape(self, node, input_shapes):
-        return [input_shapes[0][:1]]
+        return [input_shapes[1][:1]]
 
     def grad(self, inputs, outputs, output_grads):
         (x, y), (gz,) = inputs, output_grads
@@ -142,7 +148,8 @@ class SoftmaxCrossentropy(Op):
 
 
 class SoftmaxCrossentropyGrad(Op):
-    """``gz[:, None] * (softmax(x) - onehot(y))``: the stable gradient of the above."""
+    """``gz[:, None] * (softmax(x) - onehot(y))`` on the first ``len(y)`` rows, zero on
+    the rest: the stable gradient of the above."""
 
     def make_node(self, gz, x, y):
         return Node(self, [gz, x, y], [x.type])
@@ -153,19 +160,23 @@ class SoftmaxCrossentropyGrad(Op):
     def perform(self, node, inputs):
         gz, x, y = inputs
         _check_labels(x, y)
-        e = np.exp(x - np.max(x, axis=1, keepdims=True))
+        n = y.shape[0]
+        e = np.exp(x[:n] - np.max(x[:n], axis=1, keepdims=True))
         sm = e / np.sum(e, axis=1, keepdims=True)
-        sm[np.arange(x.shape[0]), y] -= 1
-        return [(sm * np.asarray(gz)[:, None]).astype(x.dtype)]
+        sm[np.arange(n), y] -= 1
+        out = np.zeros_like(x)
+        out[:n] = sm * np.asarray(gz)[:, None]
+        return [out]
 
 
 def _check_labels(x, y):
-    if x.shape[0] != y.shape[0]:
-        raise ShapeError(f"softmax cross-entropy: {x.shape[0]} rows of logits but "
-                         f"{y.shape[0]} labels")
-    if y.size and (y.min() < 0 or y.max() >= x.shape[1]):
-        raise ShapeError(f"softmax cross-entropy: labels must lie in [0, {x.shape[1]}), "
-                         f"got values in [{y.min()}, {y.max()}]")
+    if y.shape[0] > x.shape[0]:
+        raise ShapeError(f"softmax cross-entropy: {y.shape[0]} labels but only {x.shape[0]} "
+                         "rows of logits")
+    classes = x.shape[1]
+    if y.size and (y.min() < -classes or y.max() >= classes):
+        raise ShapeError(f"softmax cross-entropy: labels must lie in [{-classes}, {classes}) "
+                         f"for {classes} classes, got values in [{y.min()}, {y.max()}]")
 
 
 def softmax(x, axis=-1):

@@ -149,6 +149,29 @@ def test_crossentropy_label_errors(backend):
         T.nnet.categorical_crossentropy(T.dmatrix(), T.imatrix())
 
 
+
+def test_indexed_log_softmax_keeps_numpy_indexing(backend, rng):
+    # -log(softmax(x))[arange(len(y)), y] becomes one cross-entropy op; it must
+    # still mean what NumPy's indexing means: fewer labels than rows use the first
+    # rows, a negative label counts from the last class.
+    x, y = T.dmatrix("x"), T.ivector("y")
+    cost = -T.log(T.nnet.softmax(x))[T.arange(y.shape[0]), y]
+    f = graphc.function([x, y], [cost, graphc.grad(cost.sum(), x)], backend=backend)
+    assert any(type(n.op).__name__ == "SoftmaxCrossentropy" for n in f.fgraph.toposort())
+    xv = rng.normal(size=(4, 5))
+    for labels in ([0, 3, 4], [0, -1, 2, -5]):
+        yv = np.array(labels, dtype="int32")
+        value, grad = f(xv, yv)
+        n = len(labels)
+        assert_close(value, -np_log_softmax(xv)[np.arange(n), yv])
+        expected = np.zeros_like(xv)
+        expected[:n] = np_softmax(xv[:n])
+        expected[np.arange(n), yv] -= 1
+        assert_close(grad, expected)
+    for bad in ([0, 1, 2, 3, 0], [5], [-6]):     # more labels than rows, out of range
+        with pytest.raises(graphc.GraphcError):
+            f(xv, np.array(bad, dtype="int32"))
+
 def test_logsumexp_in_nnet(backend, rng):
     x = T.dmatrix("x")
     f = graphc.function([x], T.nnet.logsumexp(x, axis=1), backend=backend)

@@ -183,33 +183,37 @@ def k_logsumexp(x, o):
 
 @njit(cache=True, error_model="numpy")
 def _check_labels(x, y):
-    if x.shape[0] != y.shape[0]:
-        raise ValueError("graphc: rows of logits and labels differ")
+    """As ops/nnet.py's: at most one label per row, each in [-classes, classes)."""
+    if y.shape[0] > x.shape[0]:
+        raise ValueError("graphc: more labels than rows of logits")
     for i in range(y.shape[0]):
-        if y[i] < 0 or y[i] >= x.shape[1]:
+        if y[i] < -x.shape[1] or y[i] >= x.shape[1]:
             raise ValueError("graphc: label out of range")
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_sxent(x, y, o):
     _check_labels(x, y)
-    for i in range(x.shape[0]):
+    C = x.shape[1]
+    for i in range(y.shape[0]):
+        label = y[i] + C if y[i] < 0 else y[i]
         m = _max_c(x[i])
-        o[i] = m + np.log(_sum_exp_c(x[i], m)) - x[i, y[i]]
+        o[i] = m + np.log(_sum_exp_c(x[i], m)) - x[i, label]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_sxent_grad(gz, x, y, o):
     _check_labels(x, y)
-    if gz.shape[0] != x.shape[0] and gz.shape[0] != 1:
+    N, C = y.shape[0], x.shape[1]
+    if gz.shape[0] != N and gz.shape[0] != 1:
         raise ValueError("graphc: gradient rows differ")
-    N, C = x.shape
     for i in range(N):
         g = gz[i if gz.shape[0] != 1 else 0]
         _softmax_c(x[i], o[i])
         for c in range(C):
             o[i, c] = o[i, c] * g
-        o[i, y[i]] -= g
+        o[i, y[i] + C if y[i] < 0 else y[i]] -= g
+    o[N:] = 0
 
 
 def _lower_rowwise(kernel):
@@ -234,7 +238,7 @@ def lower_sxent(ctx, node):
     out = node.outputs[0]
     xc, name = ctx.tmp("x"), ctx.tmp("v")
     ctx.line(f"{xc} = k_contig({ctx.get(x)})")
-    ctx.line(f"{name} = k_empty({xc}.shape[0], {np_dtype(out.dtype)})")
+    ctx.line(f"{name} = k_empty({ctx.get(y)}.shape[0], {np_dtype(out.dtype)})")
     ctx.line(f"k_sxent({xc}, {ctx.get(y)}, {name})")
     ctx.bind(out, name)
 
