@@ -19,6 +19,7 @@ from graphc.graph import Node, Op, TensorType, Variable
 from graphc.ops import basic
 from graphc.ops import elemwise as ew
 from graphc.ops import reduction
+from graphc.ops import shape as shape_ops
 
 
 # ---------------------------------------------------------------- the spec
@@ -270,9 +271,35 @@ class IncSubtensor(Op):
                 gz, basic.constant(0, dtype=gz.dtype), *dynamic)
         else:
             gx = gz
-        gv = reduction.sum_to_shape_of(Subtensor(self.spec)(gz, *dynamic), v)
+        selected = Subtensor(self.spec)(gz, *dynamic)
+        if self.set_instead_of_inc and _may_repeat(dynamic):
+            selected = ew.switch(_last_writes(x, self.spec, selected, dynamic), selected, 0)
+        gv = reduction.sum_to_shape_of(selected, v)
         float_x = np.dtype(x.dtype).kind == "f"
         return [gx if float_x else None, gv if float_x else None] + [None] * len(dynamic)
+
+
+def _may_repeat(dynamic):
+    """True if an index input is an integer array (it may name a place twice)."""
+    return any(d.ndim > 0 and np.dtype(d.dtype).kind in "iu" for d in dynamic)
+
+
+def _last_writes(x, spec, selected, dynamic):
+    """Which elements of ``x[idx] = v`` are not overwritten by a later one.
+
+    With a repeated index the last write wins (as in NumPy), so only that element
+    of ``v`` reaches the result and gets a gradient: number the elements, set
+    the numbers into an array of x's shape, and read back which number stayed.
+    """
+    dims = shape_ops.shape_list(selected)
+    count = dims[0] if dims else 1
+    for d in dims[1:]:
+        count = ew.mul(count, d)
+    numbers = shape_ops.reshape(shape_ops.arange(count, dtype="int64"), dims)
+    owners = IncSubtensor(spec, set_instead_of_inc=True)(
+        shape_ops.alloc(basic.constant(-1, dtype="int64"), *shape_ops.shape_list(x)),
+        numbers, *dynamic)
+    return ew.eq(Subtensor(spec)(owners, *dynamic), numbers)
 
 
 # --------------------------------------------------------------- builders

@@ -140,6 +140,24 @@ def test_set_subtensor_leaves_the_input_unchanged(backend, rng):
     np.testing.assert_array_equal(b, [0, 2.0, 0])
 
 
+
+def test_set_subtensor_gradient_with_repeated_indices(backend):
+    # x[[0, 2, 2]] = v: the last write to place 2 wins (NumPy), so v[1] never reaches
+    # the result and its gradient is 0; finite differences agree.
+    x, v = T.dvector("x"), T.dvector("v")
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    cost = (T.set_subtensor(x[np.array([0, 2, 2])], v) * weights).sum()
+    m, w, i = T.dmatrix("m"), T.dmatrix("w"), T.ivector("i")
+    cost2 = (T.set_subtensor(m[i], w) ** 2).sum()
+    f = graphc.function([x, v, m, w, i], [T.grad(cost, v), T.grad(cost2, w)], backend=backend)
+    wv = np.arange(6.0).reshape(3, 2) + 1
+    gv, gw = f(np.zeros(4), np.array([1.0, 2.0, 3.0]), np.zeros((3, 2)), wv,
+               np.array([1, 1, 0], dtype="int32"))
+    assert_close(gv, [1.0, 0.0, 3.0])
+    assert_close(gw, [[0.0, 0.0], 2 * wv[1], 2 * wv[2]])
+    graphc.verify_grad(lambda v: T.set_subtensor(T.zeros((4,), dtype="float64")[
+        np.array([0, 2, 2])], v), [np.ones(3)])
+
 def test_set_subtensor_needs_an_indexed_variable():
     with pytest.raises(graphc.GraphcError):
         T.set_subtensor(T.dvector(), 1.0)
