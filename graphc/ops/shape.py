@@ -3,7 +3,7 @@ import numpy as np
 
 from graphc.config import config
 from graphc.errors import GraphcTypeError, GraphcValueError, ShapeError
-from graphc.graph import Constant, Node, Op, TensorType
+from graphc.graph import Constant, Node, Op, TensorType, Variable
 from graphc.ops import basic
 from graphc.ops import elemwise as ew
 from graphc.ops import reduction
@@ -508,6 +508,26 @@ class Repeat(Op):
         return [reduction.sum(reshape(gz, split), axis=[self.axis + 1])]
 
 
+class RepeatIndex(Op):
+    """``np.repeat(arange(n), counts)``: the positions ``np.repeat`` with one count per
+    element reads, for ``n`` elements (a single count serves them all)."""
+
+    def make_node(self, counts, n):
+        return Node(self, [counts, n], [TensorType("int64", (None,))])
+
+    def perform(self, node, inputs):
+        counts, n = inputs
+        n = int(n)
+        if counts.shape[0] not in (1, n):
+            raise ShapeError(f"repeat: {counts.shape[0]} counts for {n} elements")
+        if counts.size and counts.min() < 0:
+            raise GraphcValueError(f"repeat: negative count {counts.min()}")
+        return [np.repeat(np.arange(n, dtype="int64"), np.broadcast_to(counts, (n,)))]
+
+    def grad(self, inputs, outputs, output_grads):
+        return [None, None]
+
+
 def _count(value, context):
     """A repetition count as an int64 scalar variable."""
     value = basic.as_variable(value, dtype="int64" if basic.is_weak(value) else None)
@@ -535,16 +555,34 @@ def tile(x, reps):
 
 
 def repeat(x, repeats, axis=None):
-    """``np.repeat`` with one count for every element: an int or an int scalar."""
+    """``np.repeat``: ``repeats`` one count (an int or an int scalar) or one count per
+    element along ``axis`` (a vector of ints, symbolic or not).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> graphc.function([x], T.repeat(x, [1, 0, 2]), backend="python")([1.0, 2.0, 3.0])
+    array([1., 3., 3.])
+    """
     x = basic.as_variable(x)
     if axis is None:
         x, axis = flatten(x), 0
     axis %= x.ndim
     if isinstance(repeats, (int, np.integer)):
         return Repeat(repeats, axis)(x)
-    if hasattr(repeats, "ndim") and repeats.ndim != 0:
-        raise GraphcTypeError("repeat: repeats must be one count (an int or an integer "
-                              f"scalar), got {repeats.type}")
+    if not isinstance(repeats, Variable):
+        repeats = basic.as_variable(np.asarray(repeats))
+    if repeats.ndim == 1:
+        # One count per element: gather with the positions they repeat.
+        if np.dtype(repeats.dtype).kind not in "iu":
+            raise GraphcTypeError(f"repeat: counts must be integers, got {repeats.type}")
+        from graphc.ops import subtensor
+        where = RepeatIndex()(repeats, shape_list(x)[axis])
+        return subtensor.index(x, (slice(None),) * axis + (where,))
+    if repeats.ndim != 0:
+        raise GraphcTypeError("repeat: repeats must be a count or a vector of counts, "
+                              f"got {repeats.type}")
     count = _count(repeats, "repeat")
     # x (.., n, ..) -> (.., n, 1, ..) broadcast to (.., n, r, ..) -> (.., n r, ..)
     dims = shape_list(x)

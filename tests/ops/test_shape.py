@@ -163,6 +163,27 @@ def test_tile_and_repeat(backend, rng):
         assert_close(got, want)
 
 
+
+def test_repeat_with_one_count_per_element(backend, rng):
+    x, r = T.dmatrix("x"), T.ivector("r")
+    counts = np.array([1, 0, 2])
+    outs = [T.repeat(x, counts, axis=1), T.repeat(x, r, axis=0), T.repeat(x, [2]),
+            x.repeat(np.array([3]), axis=0)]
+    cost = T.repeat(x, r, axis=0).sum() + (T.repeat(x, counts, axis=1) ** 2).sum()
+    f = graphc.function([x, r], outs + [T.grad(cost, x)], backend=backend)
+    xv, rv = rng.normal(size=(2, 3)), np.array([2, 1], dtype="int32")
+    *got, grad = f(xv, rv)
+    expected = [np.repeat(xv, counts, axis=1), np.repeat(xv, rv, axis=0), np.repeat(xv, [2]),
+                np.repeat(xv, [3], axis=0)]
+    for k, (a, b) in enumerate(zip(got, expected)):
+        assert a.shape == b.shape, k
+        assert_close(a, b)
+    assert_close(grad, rv[:, None] + 2 * xv * counts)
+    with pytest.raises(graphc.GraphcError, match="3 counts for 2"):
+        f(xv, np.array([1, 2, 3], dtype="int32"))
+    with pytest.raises(graphc.GraphcError):
+        T.repeat(x, np.array([1.5, 2.0]))
+
 def test_reshape_errors():
     x = T.tensor("float64", shape=(2, 3))
     with pytest.raises(graphc.GraphcError, match=r"\(2, 3\)|size 6"):

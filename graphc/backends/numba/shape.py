@@ -14,8 +14,8 @@ from numba.cpython.unsafe.tuple import tuple_setitem
 from numpy.lib.stride_tricks import as_strided
 
 from graphc.gradient import GradientShaper
-from graphc.ops.shape import (ARange, Alloc, DimShuffle, Join, MakeVector, Repeat, Reshape,
-                              Shape, ShapeI, Tile)
+from graphc.ops.shape import (ARange, Alloc, DimShuffle, Join, MakeVector, Repeat, RepeatIndex,
+                              Reshape, Shape, ShapeI, Tile)
 from graphc.backends.numba.lower import np_dtype
 
 
@@ -251,6 +251,33 @@ def lower_repeat(ctx, node):
     ctx.bind(out, name)
 
 
+@njit(cache=True)
+def k_repeat_index(counts, n):
+    """``np.repeat(arange(n), counts)`` (ops.shape.RepeatIndex)."""
+    if counts.shape[0] != 1 and counts.shape[0] != n:
+        raise ValueError("graphc: repeat: one count per element needed")
+    total = 0
+    for i in range(n):
+        c = counts[0 if counts.shape[0] == 1 else i]
+        if c < 0:
+            raise ValueError("graphc: repeat: negative count")
+        total += c
+    out = np.empty(total, np.int64)
+    k = 0
+    for i in range(n):
+        for _ in range(counts[0 if counts.shape[0] == 1 else i]):
+            out[k] = i
+            k += 1
+    return out
+
+
+def lower_repeat_index(ctx, node):
+    counts, n = node.inputs
+    name = ctx.tmp("v")
+    ctx.line(f"{name} = k_repeat_index({ctx.get(counts)}, {ctx.get(n)})")
+    ctx.bind(node.outputs[0], name)
+
+
 def lower_identity(ctx, node):
     (x,), (out,) = node.inputs, node.outputs
     ctx.bind(out, ctx.get(x), base=x)
@@ -267,5 +294,6 @@ LOWERINGS = {
     ARange: lower_arange,
     Tile: lower_tile,
     Repeat: lower_repeat,
+    RepeatIndex: lower_repeat_index,
     GradientShaper: lower_identity,
 }
