@@ -967,9 +967,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     -----
     The loop runs in Python, one evaluation of the (optimized) inner graph per
     step with the reference backend: tens of microseconds a step for a small
-    recurrent network, whatever the outer backend. The numba backend has no
-    lowering for the Scan op and calls it from object mode, after one
-    ``FallbackWarning`` per process.
+    recurrent network, whatever the outer backend. The numba backend calls it
+    from object mode, by design (no ``FallbackWarning``).
 
     Differences from Theano: ``n_steps`` with sequences is an upper bound rather
     than an error when a sequence is shorter; zero steps are allowed; a negative

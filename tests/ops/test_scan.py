@@ -2,8 +2,8 @@
 the same loop unrolled by hand and against finite differences, and the errors.
 
 The value tests compile one graph per backend holding many loops (a numba compile costs
-about a second); Scan has no numba lowering, so under numba it runs through object mode
-(its FallbackWarning is expected here).
+about a second); under numba, Scan runs its Python perform in object mode, by design,
+so a FallbackWarning would be a regression.
 """
 import pickle
 
@@ -18,7 +18,7 @@ from graphc.ops.scan import Scan
 from conftest import assert_close
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore::graphc.backends.numba.fallback.FallbackWarning")
+    "error::graphc.backends.numba.fallback.FallbackWarning")
 
 R = np.random.default_rng(11)
 

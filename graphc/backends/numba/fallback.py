@@ -19,7 +19,14 @@ import warnings
 
 import numpy as np
 
+from graphc.ops.loop import MapRows
+from graphc.ops.scan import Scan
 from graphc.backends.numba.lower import np_dtype
+
+
+# Ops whose Python ``perform`` is their implementation under numba too, by design
+# (an inner graph evaluated step by step): they run in object mode without a warning.
+BY_DESIGN = (MapRows, Scan)
 
 
 class FallbackWarning(UserWarning):
@@ -76,7 +83,8 @@ def numba_type(var):
 
 def lower_fallback(ctx, node):
     """Write an object-mode block running ``node.op.perform``."""
-    warn_once(node.op)
+    if not isinstance(node.op, BY_DESIGN):
+        warn_once(node.op)
     position = len(ctx.fallbacks)
     ctx.fallbacks.append(node)
     outs = [ctx.tmp("ob") for _ in node.outputs]
