@@ -11,7 +11,11 @@ so their own gradients are built from the three again.
 
 :class:`Pool2d` pools the last two axes (``max``, ``average_inc_pad``,
 ``average_exc_pad``) with Theano's rules for partial windows at the border;
-:class:`Pool2dGrad` is its gradient.
+:class:`Pool2dGrad` is its gradient. For the averages that gradient is linear
+in ``gz`` and its own gradient is :class:`Pool2d` again; for max it is linear in
+``gz`` and piecewise constant in ``x``, and its transpose in ``gz`` is
+:class:`Pool2dGradGrad` (Theano's ``DownsampleFactorMaxGradGrad``), whose own
+gradient is :class:`Pool2dGrad` again.
 
 The NumPy references loop over the taps of the window (at most a few dozen for
 the kernels a small convnet uses) and let ``tensordot`` (BLAS) do the
@@ -383,7 +387,7 @@ class Conv2dGradWeights(_ConvBase):
 
 # ------------------------------------------------------------- pooling
 class _PoolBase(Op):
-    """Parameters and window geometry shared by :class:`Pool2d` and :class:`Pool2dGrad`."""
+    """Parameters and window geometry shared by the pooling ops."""
 
     __props__ = ("ws", "ignore_border", "stride", "pad", "mode")
 
@@ -565,13 +569,69 @@ class Pool2dGrad(_PoolBase):
         return [input_shapes[0]]
 
     def grad(self, inputs, outputs, output_grads):
-        if self.mode == "max":
-            raise GraphcTypeError(f"{self}: second derivatives of max pooling are not "
-                                  "implemented")
-        # The average's gradient is linear in gz and does not depend on x's values.
         (g,) = output_grads
         params = (self.ws, self.ignore_border, self.stride, self.pad, self.mode)
+        if self.mode == "max":
+            # Linear in gz; which elements are maxima changes only by jumps, so the
+            # derivative in x and out is zero (zeros, not disconnected: the values
+            # do depend on them, as an elementwise piecewise op's).
+            x, gz, out = inputs
+            return [ew.zeros_like(x), Pool2dGradGrad(*params)(x, g, out), ew.zeros_like(out)]
+        # The average's gradient is linear in gz and does not depend on x's values.
         return [None, Pool2d(*params)(g)]
+
+
+class Pool2dGradGrad(_PoolBase):
+    """The transpose in ``gz`` of max :class:`Pool2dGrad`: inputs ``x``, ``ggx``, ``out``.
+
+    ``ggx`` has the shape of ``x``; each window of the result is the sum of
+    ``ggx`` over the window's elements equal to its maximum ``out`` (the
+    elements :class:`Pool2dGrad` gives that window's ``gz`` to, ties included),
+    so ``<Pool2dGradGrad(x, ggx, out), gz> = <ggx, Pool2dGrad(x, gz, out)>``.
+    Theano's ``DownsampleFactorMaxGradGrad``.
+    """
+
+    def __init__(self, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
+        if mode != "max":
+            raise GraphcValueError(f"Pool2dGradGrad: max pooling only, got mode {mode!r} "
+                                   "(the averages' gradients are Pool2d again)")
+        super().__init__(ws, ignore_border, stride, pad, mode)
+
+    def make_node(self, x, ggx, out):
+        inputs = [basic.as_variable(v) for v in (x, ggx, out)]
+        x, out = inputs[0], inputs[2]
+        if any(v.ndim != x.ndim for v in inputs) or x.ndim < 2:
+            raise GraphcTypeError(f"{self}: inputs of types {[v.type for v in inputs]} must "
+                                  "share an ndim of at least 2")
+        return Node(self, inputs, [TensorType(x.dtype, out.type.shape)])
+
+    def perform(self, node, inputs):
+        x, ggx, maxout = inputs
+        image = x.shape[-2:]
+        out = self.out_lengths(image)
+        if ggx.shape != x.shape or maxout.shape != x.shape[:-2] + out:
+            raise ShapeError(f"{self}: gradient of shape {ggx.shape} and pooled output of "
+                             f"shape {maxout.shape} do not fit the pooling of an input of "
+                             f"shape {x.shape}")
+        extents = self.extents(image, out)
+        ggz = np.zeros(maxout.shape, dtype=np.result_type(x.dtype, ggx.dtype))
+        if ggz.size:
+            # Pool2dGrad's loop with the arrows reversed: the same taps, the same hits.
+            xp = _pad_images(x, self.pad, extents, self.fill(x.dtype))
+            ggxp = _pad_images(ggx, self.pad, extents, 0)
+            for i, j in self.taps():
+                hit = _tap(xp, i, j, out, self.stride) == maxout
+                ggz += np.where(hit, _tap(ggxp, i, j, out, self.stride), 0)
+        return [np.asarray(ggz, dtype=node.outputs[0].dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[2]]
+
+    def grad(self, inputs, outputs, output_grads):
+        # Linear in ggx, whose transpose is Pool2dGrad; piecewise constant in x and out.
+        (x, ggx, out), (g,) = inputs, output_grads
+        params = (self.ws, self.ignore_border, self.stride, self.pad, self.mode)
+        return [ew.zeros_like(x), Pool2dGrad(*params)(x, g, out), ew.zeros_like(out)]
 
 
 # ------------------------------------------------------------- builders

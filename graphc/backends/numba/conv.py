@@ -2,9 +2,9 @@
 
 The generated graph function calls one kernel per node (``k_conv2d``,
 ``k_conv2d_grad_inputs``, ``k_conv2d_grad_weights``, ``k_pool2d``,
-``k_pool2d_grad``) with the op's parameters as integer arguments, so every graph
-shares the same machine code (one compilation per dtype, stored on disk) and the
-generated glue stays a few lines long.
+``k_pool2d_grad``, ``k_pool2d_grad_grad``) with the op's parameters as integer
+arguments, so every graph shares the same machine code (one compilation per
+dtype, stored on disk) and the generated glue stays a few lines long.
 
 Correlations are im2col + BLAS over chunks of images: the columns of a chunk
 ``cols (K = C * KH * KW, B * P)`` (``P = OH * OW``, ``B`` images, about 2 MB: see
@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from graphc.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, Pool2d, Pool2dGrad,
-                             pool_out_length)
+                             Pool2dGradGrad, pool_out_length)
 from graphc.backends.numba import fallback
 from graphc.backends.numba.linalg import k_matmul
 from graphc.backends.numba.nnet import zero_of
@@ -468,6 +468,42 @@ def k_pool2d_grad(x, gz, maxout, mode, wh, ww, sh, sw, ph, pw, ignore_border):
     return gx
 
 
+@njit(cache=True, error_model="numpy")
+def k_pool2d_grad_grad(x, ggx, maxout, wh, ww, sh, sw, ph, pw, ignore_border):
+    """:class:`~graphc.ops.conv.Pool2dGradGrad` over (B, H, W): (B, OH, OW).
+
+    Each window sums ``ggx`` over its elements equal to its maximum, the elements
+    :func:`k_pool2d_grad` gives the window's gradient to (the same test, so the
+    two are exact transposes, ties included; a NaN equals nothing).
+    """
+    B, H, W = x.shape
+    OH = _pool_out(H, wh, sh, ph, ignore_border)
+    OW = _pool_out(W, ww, sw, pw, ignore_border)
+    if ggx.shape != x.shape:
+        raise ValueError("graphc: gradient does not fit the pooled input")
+    if maxout.shape[0] != B or maxout.shape[1] != OH or maxout.shape[2] != OW:
+        raise ValueError("graphc: pooled output does not fit the pooling")
+    ggz = np.empty((B, OH, OW), x.dtype)
+    xf, gf, mf, of = x.reshape(-1), ggx.reshape(-1), maxout.reshape(-1), ggz.reshape(-1)
+    for b in range(B):
+        for oy in range(OH):
+            y0 = oy * sh - ph
+            ylo, yhi = max(y0, 0), min(y0 + wh, H)
+            for ox in range(OW):
+                x0 = ox * sw - pw
+                xlo, xhi = max(x0, 0), min(x0 + ww, W)
+                at = np.uint64((b * OH + oy) * OW + ox)
+                m = mf[at]
+                total = zero_of(of)
+                for iy in range(ylo, yhi):
+                    row = (b * H + iy) * W
+                    for ix in range(xlo, xhi):
+                        k = np.uint64(row + ix)
+                        total += gf[k] if xf[k] == m else zero_of(of)
+                of[at] = total
+    return ggz
+
+
 # ------------------------------------------------------------ lowering
 def _conv_params(op):
     """``mode, ph, pw, sh, sw, dh, dw`` as source text for the kernels."""
@@ -516,9 +552,15 @@ def lower_conv2d_grad_weights(ctx, node):
     ctx.bind(out, name)
 
 
-def _pool_params(op):
-    values = (_POOL_CODES[op.mode],) + op.ws + op.stride + op.pad
+def _window_params(op):
+    """``wh, ww, sh, sw, ph, pw, ignore_border`` as source text for the kernels."""
+    values = op.ws + op.stride + op.pad
     return ", ".join(str(int(v)) for v in values) + f", {bool(op.ignore_border)}"
+
+
+def _pool_params(op):
+    """``mode`` (a ``_POOL_CODES`` code), then :func:`_window_params`."""
+    return f"{_POOL_CODES[op.mode]}, {_window_params(op)}"
 
 
 def _as3(ctx, var):
@@ -563,10 +605,22 @@ def lower_pool2d_grad(ctx, node):
     ctx.bind(out, name)
 
 
+def lower_pool2d_grad_grad(ctx, node):
+    (x, ggx, maxout), (out,) = node.inputs, node.outputs
+    if not _floats(x, ggx, maxout, out):
+        return fallback.lower_fallback(ctx, node)
+    o3, name = ctx.tmp("o"), ctx.tmp("v")
+    ctx.line(f"{o3} = k_pool2d_grad_grad({_as3(ctx, x)}, {_as3(ctx, ggx)}, "
+             f"{_as3(ctx, maxout)}, {_window_params(node.op)})")
+    ctx.line(f"{name} = k_reshape({o3}, {ctx.get(maxout)}.shape)")
+    ctx.bind(out, name)
+
+
 LOWERINGS = {
     Conv2d: lower_conv2d,
     Conv2dGradInputs: lower_conv2d_grad_inputs,
     Conv2dGradWeights: lower_conv2d_grad_weights,
     Pool2d: lower_pool2d,
     Pool2dGrad: lower_pool2d_grad,
+    Pool2dGradGrad: lower_pool2d_grad_grad,
 }
