@@ -10,21 +10,24 @@
 from graphc.config import config
 from graphc.errors import GraphcError, GradientError
 from graphc import tensor
-from graphc.compile import In, Function, function, shared
-from graphc.graph import FunctionGraph, Variable
+from graphc.compile import In, Function, Mode, Out, Param, function, shared
+from graphc.graph import FunctionGraph, Variable, clone
 from graphc import gradient
 from graphc.gradient import grad, hessian, jacobian, Lop, Rop, verify_grad
 from graphc import printing
-from graphc.printing import debugprint
+from graphc.printing import debugprint, pp
+from graphc.tensor import dot
 from graphc.ops.scan import scan, map, reduce, foldl, foldr
 
 # T.grad is graphc.grad (tensor sits below gradient, so the link is made here).
 tensor.grad, tensor.jacobian, tensor.hessian = grad, jacobian, hessian
 tensor.Lop, tensor.Rop, tensor.verify_grad = Lop, Rop, verify_grad
+clone_replace = clone       # Theano's later name for theano.clone
 
 __version__ = "0.1.0"
 
 __all__ = ["config", "GraphcError", "GradientError", "tensor", "function", "shared",
            "In", "Function", "FunctionGraph", "Variable", "gradient", "grad", "hessian",
            "jacobian", "Lop", "Rop", "verify_grad", "printing", "debugprint", "scan", "map",
-           "reduce", "foldl", "foldr"]
+           "reduce", "foldl", "foldr", "clone", "clone_replace", "Param", "Out", "Mode", "pp",
+           "dot"]

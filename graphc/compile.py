@@ -8,6 +8,7 @@ The :class:`Function` it returns validates its arguments with a few precomputed
 checks, calls the backend once, and writes all updates together afterwards, so
 a call that raises changes no shared variable.
 """
+import sys
 import time
 import warnings
 import weakref
@@ -21,6 +22,10 @@ from graphc.errors import (GraphcError, GraphcTypeError, GraphcValueError, Missi
 from graphc.graph import (Constant, FunctionGraph, SharedVariable, TensorType, Variable,
                           ancestors, clone_replace, graph_inputs, toposort)
 from graphc.ops import basic
+from graphc import mode                 # graphc.compile.mode, as Theano's path
+from graphc.mode import Mode, get_default_mode, get_mode
+
+sys.modules.setdefault("graphc.compile.mode", mode)     # import graphc.compile.mode
 
 
 # ---------------------------------------------------------------------- shared
@@ -72,12 +77,71 @@ def shared(value, name=None, *, borrow=False, shape=None, broadcastable=None, st
 
 # ------------------------------------------------------------------ arguments
 class In:
-    """An input with options, as Theano's ``In``: a name or a default value."""
+    """An input with options, as Theano's ``In`` (``Param`` is its old name).
 
-    def __init__(self, variable, name=None, value=None):
+    Parameters
+    ----------
+    variable : Variable
+        The free variable the argument binds.
+    name : str, optional
+        The keyword that passes the argument (default: the variable's name).
+    value : array_like, optional
+        The default value, used when the call does not give the argument; it is
+        converted once, when compiling.
+    mutable, borrow : bool
+        Accepted for Theano's sake: graphc never writes into an argument.
+    implicit : bool
+        Not a positional argument: the input takes ``value`` unless it is given by
+        keyword.
+    allow_downcast : bool or None
+        This input's ``allow_input_downcast`` (None: the function's).
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x, y = T.dscalars("x", "y")
+    >>> f = graphc.function([x, graphc.In(y, value=1.5)], x + y, backend="python")
+    >>> float(f(2.0)), float(f(2.0, 0.5)), float(f(x=2.0, y=4.0))
+    (3.5, 2.5, 6.0)
+    """
+
+    # Class-level defaults: an In pickled before an option existed still loads.
+    mutable = borrow = implicit = False
+    allow_downcast = None
+
+    def __init__(self, variable, name=None, value=None, mutable=False, borrow=False,
+                 implicit=False, allow_downcast=None):
         self.variable = variable
-        self.name = name or variable.name
+        self.name = name or getattr(variable, "name", None)
         self.value = value
+        self.mutable = mutable
+        self.borrow = borrow
+        self.implicit = bool(implicit)
+        self.allow_downcast = allow_downcast
+        if self.implicit and value is None:
+            raise GraphcValueError(f"In({variable!r}, implicit=True) needs a default value")
+
+
+Param = In
+
+
+class Out:
+    """An output with options, as Theano's ``Out``: ``function([x], Out(y, borrow=True))``.
+
+    ``borrow`` is accepted and has no effect: outputs are always fresh arrays.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> f = graphc.function([x], graphc.Out(x * 2, borrow=True), backend="python")
+    >>> f([1.0, 2.0])
+    array([2., 4.])
+    """
+
+    def __init__(self, variable, borrow=False):
+        self.variable = variable
+        self.borrow = borrow
 
 
 def _describe_input(position, variable):
@@ -181,7 +245,6 @@ class Function:
         inputs, outputs, updates = spec["inputs"], spec["outputs"], spec["updates"]
         self.name = spec["name"]
         self.input_variables = [i.variable for i in inputs]
-        self.defaults = [i.value for i in inputs]
         self.input_names = {i.name: n for n, i in enumerate(inputs) if i.name}
         self.shared_inputs = [v for v in graph_inputs(list(outputs) + [u for _, u in updates])
                               if isinstance(v, SharedVariable)]
@@ -202,8 +265,14 @@ class Function:
         self.backend = backends.get(spec["backend"])
         self.profile = Profile(self.fgraph) if spec["profile"] else None
         self._run = self.backend.compile(self.fgraph, profile=self.profile)
-        self._validators = [_Validator(n, v, spec["allow_input_downcast"])
-                            for n, v in enumerate(self.input_variables)]
+        self._validators = [
+            _Validator(n, i.variable, spec["allow_input_downcast"] if i.allow_downcast is None
+                       else i.allow_downcast) for n, i in enumerate(inputs)]
+        # Default values, converted once (None: the argument is required), and the
+        # inputs that positional arguments fill (all but the implicit ones).
+        self.defaults = [None if i.value is None else _default_value(check, i.value)
+                         for check, i in zip(self._validators, inputs)]
+        self._positional = [n for n, i in enumerate(inputs) if not i.implicit]
         # (dtype, ndim) per input for the hot path; None when a static shape must be checked.
         static = any(s is not None for v in self.input_variables for s in v.type.shape)
         self._exact_types = None if static else [
@@ -219,10 +288,13 @@ class Function:
 
     def _arguments(self, args, kwargs):
         n = len(self._validators)
-        if len(args) > n:
-            raise GraphcTypeError(f"{self._label()} takes {n} inputs, got {len(args)}")
-        values = list(args) + [None] * (n - len(args))
-        given = [True] * len(args) + [False] * (n - len(args))
+        if len(args) > len(self._positional):
+            raise GraphcTypeError(f"{self._label()} takes {len(self._positional)} inputs, "
+                                  f"got {len(args)}")
+        values = [None] * n
+        given = [False] * n
+        for position, value in zip(self._positional, args):
+            values[position], given[position] = value, True
         for key, value in kwargs.items():
             if key not in self.input_names:
                 raise GraphcTypeError(f"{self._label()} has no input named {key!r}; "
@@ -231,14 +303,17 @@ class Function:
             if given[position]:
                 raise GraphcTypeError(f"{self._label()}: input {key!r} given twice")
             values[position], given[position] = value, True
-        for position, ok in enumerate(given):
-            if not ok:
-                if self.defaults[position] is None:
-                    raise GraphcTypeError(
-                        f"{self._label()}: missing {_describe_input(position, self.input_variables[position])}"
-                        f"; it takes {n} inputs")
-                values[position] = self.defaults[position]
-        return [check(v) for check, v in zip(self._validators, values)]
+        arrays = []
+        for position, (check, value, ok) in enumerate(zip(self._validators, values, given)):
+            if ok:
+                arrays.append(check(value))
+            elif self.defaults[position] is not None:
+                arrays.append(self.defaults[position])     # converted when compiling
+            else:
+                missing = _describe_input(position, self.input_variables[position])
+                raise GraphcTypeError(f"{self._label()}: missing {missing}; it takes "
+                                      f"{len(self._positional)} inputs")
+        return arrays
 
     def _label(self):
         return f"function {self.name!r}" if self.name else "compiled function"
@@ -290,6 +365,16 @@ class Function:
 
     def __reduce__(self):
         return (Function, (self._spec,))
+
+
+def _default_value(check, value):
+    """The default ``value`` of an input converted by its validator ``check``."""
+    try:
+        array = check(value)
+    except GraphcError as error:
+        raise type(error)(f"default value: {error}") from None
+    # The caller's array may change later; the default must not.
+    return array.copy() if array is value else array
 
 
 def _fresh(outputs, arguments):
@@ -436,9 +521,11 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
         argument is cast; False: only safe casts.
     profile : bool
         Record per-node timings in ``f.profile``.
-    mode : str, optional
-        Theano's spelling of ``optimizer``: "FAST_RUN", "FAST_COMPILE" or
-        "DebugMode"/"DEBUG_MODE" (no rewrites).
+    mode : str or Mode, optional
+        Theano's spelling of ``optimizer`` (and of ``backend``): "FAST_RUN",
+        "FAST_COMPILE", "DebugMode"/"DEBUG_MODE" (no rewrites) or a
+        :class:`~graphc.mode.Mode`; it replaces ``optimizer`` and adds to
+        ``excluding``/``including``; an explicit ``backend`` wins over its linker.
     no_default_updates : bool or list of SharedVariable
         By default, every shared variable the graph reads that has a
         ``default_update`` expression and no update in ``updates`` is updated
@@ -454,7 +541,11 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
     5.0
     """
     if mode is not None:
-        optimizer = _optimizer_for_mode(mode)
+        settings = get_mode(mode).settings()
+        optimizer = settings["optimizer"]
+        excluding = tuple(excluding) + settings["excluding"]
+        including = tuple(including) + settings["including"]
+        backend = backend or settings["backend"]
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise GraphcValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', "
                                f"got {on_unused_input!r}")
@@ -469,7 +560,7 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
         outputs = []
     elif unpack_single:
         outputs = [outputs]
-    outputs = [basic.as_variable(o) for o in outputs]
+    outputs = [basic.as_variable(o.variable if isinstance(o, Out) else o) for o in outputs]
     updates = _check_updates(_as_pairs(updates))
     exprs = outputs + [u for _, u in updates]
     replace = {}
@@ -499,19 +590,6 @@ def function(inputs, outputs=None, updates=None, givens=None, *, backend=None,
     return Function(spec)
 
 
-# Theano's mode names -> optimizer.
-_MODES = {"FAST_RUN": "fast_run", "FAST_COMPILE": "fast_compile", "DebugMode": None,
-          "DEBUG_MODE": None}
-
-
-def _optimizer_for_mode(mode):
-    if mode not in _MODES:
-        raise GraphcValueError(f"mode must be one of {sorted(_MODES)}, got {mode!r}; "
-                               "graphc chooses rewrites with optimizer= and the backend "
-                               "with backend=")
-    return _MODES[mode]
-
-
 # ------------------------------------------------------------------------ eval
 _eval_cache = weakref.WeakKeyDictionary()
 
@@ -528,4 +606,5 @@ def eval_variable(self, inputs_to_values=None):
 
 
 Variable.eval = eval_variable
-__all__ = ["function", "shared", "Function", "In", "GraphcError"]
+__all__ = ["function", "shared", "Function", "In", "Param", "Out", "Mode", "get_mode",
+           "get_default_mode", "GraphcError"]

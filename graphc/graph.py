@@ -536,7 +536,7 @@ def ancestors(outputs, blockers=()):
     return seen
 
 
-def clone_replace(outputs, replace=None, rebuild=None):
+def clone_replace(outputs, replace=None, rebuild=None, strict=True):
     """Rebuild the graph of ``outputs`` with variables substituted.
 
     Parameters
@@ -547,6 +547,9 @@ def clone_replace(outputs, replace=None, rebuild=None):
     rebuild : callable, optional
         ``rebuild(node, new_inputs) -> list of Variable``; by default the node's op
         is applied again to the new inputs when any input changed.
+    strict : bool
+        False lets a replacement change the dtype or ndim (the ops rebuilt over it
+        then decide their new types).
 
     Returns
     -------
@@ -555,9 +558,10 @@ def clone_replace(outputs, replace=None, rebuild=None):
     """
     memo = dict(replace or {})
     for old, new in memo.items():
-        if old.type.dtype != new.type.dtype or old.ndim != new.ndim:
+        if strict and (old.type.dtype != new.type.dtype or old.ndim != new.ndim):
             raise GraphcTypeError(
                 f"cannot replace {old.describe()} by {new.describe()}: dtype or ndim differ")
+    replaced = set(memo)
     for node in toposort(outputs):
         new_inputs = [memo.get(v, v) for v in node.inputs]
         if rebuild is not None:
@@ -567,9 +571,85 @@ def clone_replace(outputs, replace=None, rebuild=None):
         else:
             new_outputs = node.op.make_node(*new_inputs).outputs
         for old, new in zip(node.outputs, new_outputs):
-            if new is not old:
+            # A variable the caller replaced keeps its replacement, even when the
+            # node computing it is rebuilt over other replacements.
+            if new is not old and old not in replaced:
                 memo[old] = new
     return [memo.get(out, out) for out in outputs]
+
+
+def clone(output, replace=None, strict=True, share_inputs=True):
+    """A copy of the graph of ``output`` with variables substituted (Theano's
+    ``theano.clone``, also ``graphc.clone_replace``).
+
+    Every node is built anew; the copy computes what the original computes, with
+    each variable of ``replace`` standing for the variable it replaces.
+
+    Parameters
+    ----------
+    output : Variable or list of Variable
+    replace : dict or list of (Variable, Variable) pairs, optional
+        ``{old: new}``; ``old`` may be an input or an intermediate variable, ``new``
+        a variable or a number (a constant of ``old``'s dtype).
+    strict : bool
+        True: ``new`` must have ``old``'s dtype and ndim. False: any type, the ops
+        built over it decide theirs.
+    share_inputs : bool
+        True: the copy reads the same inputs and shared variables as the original.
+        False: it reads fresh inputs of the same types and names, and aliases of the
+        shared variables (same storage, see :meth:`SharedVariable.alias`).
+
+    Returns
+    -------
+    Variable or list of Variable
+        The same structure as ``output``.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x, z = T.dscalar("x"), T.dscalar("z")
+    >>> y = x * 2 + 1
+    >>> y2 = graphc.clone(y, replace={x: z})
+    >>> float(graphc.function([z], y2, backend="python")(3.0))
+    7.0
+    """
+    single = isinstance(output, Variable)
+    outputs = [output] if single else list(output)
+    if any(not isinstance(out, Variable) for out in outputs):
+        raise GraphcTypeError(f"clone: expected a Variable or a list of Variables, got "
+                              f"{output!r}")
+    pairs = replace.items() if isinstance(replace, dict) else (replace or ())
+    memo = {}
+    for old, new in pairs:
+        if not isinstance(old, Variable):
+            raise GraphcTypeError(f"clone: the replaced {old!r} is not a Variable")
+        new = new if isinstance(new, Variable) else _constant_like(old, new)
+        if strict and (new.dtype != old.dtype or new.ndim != old.ndim):
+            raise GraphcTypeError(f"clone: cannot replace {old.describe()} by "
+                                  f"{new.describe()}: dtype or ndim differ (strict=False "
+                                  "lets the replacement change the type)")
+        memo[old] = new
+    if not share_inputs:
+        for var in graph_inputs(outputs):
+            if var in memo or isinstance(var, Constant):
+                continue
+            memo[var] = var.alias(var.name) if isinstance(var, SharedVariable) else var.clone()
+
+    def rebuild(node, new_inputs):
+        with rewrite_context(None, [node]):     # keeps the node's trace and trail
+            new_outputs = node.op.make_node(*new_inputs).outputs
+        for old, new in zip(node.outputs, new_outputs):
+            new.name = old.name
+        return new_outputs
+
+    result = clone_replace(outputs, memo, rebuild=rebuild, strict=strict)
+    return result[0] if single else result
+
+
+def _constant_like(var, value):
+    """``value`` as a Constant of ``var``'s dtype (a replacement given as a number)."""
+    data = np.asarray(value, dtype=var.dtype)
+    return Constant(TensorType(var.dtype, data.shape), data)
 
 
 class FunctionGraph:

@@ -1,4 +1,6 @@
 """Theano and Lasagne spellings that ported code uses, against NumPy references."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,157 @@ def test_lasagne_layer_errors_are_graphc_errors():
     with pytest.raises(GraphcError):
         lasagne.layers.set_all_param_values(net, [np.ones((4, 3), "float32"),
                                                   np.ones(3, "float32")])
+
+
+# ------------------------------------------------------------------ theano.clone
+def test_clone_replaces_inputs_and_intermediates(backend):
+    x, z = T.dscalars("x", "z")
+    h = x * 2
+    h.name = "h"
+    y = h + 1
+    by_input = graphc.clone(y, replace={x: z})
+    (by_middle,) = graphc.clone([y], replace=[(h, z)])        # pairs, a list back
+    both = graphc.clone_replace(y, replace={x: z, h: np.float64(10.0)})   # h's wins
+    copy = graphc.clone(y)
+    assert copy is not y and copy.owner is not y.owner and copy.owner.inputs[0].name == "h"
+    assert graphc.clone_replace is graphc.clone
+    fresh = graphc.clone(y, share_inputs=False)
+    assert x not in graphc.graph.graph_inputs([fresh])
+    with pytest.raises(GraphcTypeError, match="strict=False"):
+        graphc.clone(y, replace={x: T.iscalar("i")})
+    loose = graphc.clone(y, replace={x: T.iscalar("i")}, strict=False)
+    assert loose.dtype == "float64"
+    f = graphc.function([x, z], [y, by_input, by_middle, both, copy], backend=backend)
+    assert [float(v) for v in f(1.0, 3.0)] == [3.0, 7.0, 4.0, 11.0, 3.0]
+    # An alias of a shared variable reads the same storage.
+    s = graphc.shared(np.float64(2.0), name="s")
+    assert float(graphc.clone(s * 3, share_inputs=False).eval()) == 6.0
+
+
+# ------------------------------------------------------------- In, Param, Out
+def test_in_defaults_and_keywords(backend):
+    x, y, w = T.dscalars("x", "y", "w")
+    f = graphc.function([x, graphc.In(y, value=1.5), graphc.Param(w, name="scale", value=2.0)],
+                        [graphc.Out(x + y, borrow=True), x * w], backend=backend)
+    assert [float(v) for v in f(2.0)] == [3.5, 4.0]
+    assert [float(v) for v in f(2.0, 0.5)] == [2.5, 4.0]
+    assert [float(v) for v in f(x=2.0, y=4.0, scale=3.0)] == [6.0, 6.0]
+    assert [float(v) for v in f(2.0, scale=0.5)] == [3.5, 1.0]
+    with pytest.raises(GraphcTypeError, match=r"missing input 0 \('x'"):
+        f(y=1.0)
+    with pytest.raises(GraphcTypeError, match="no input named 'w'"):
+        f(1.0, w=1.0)        # a named In answers to its own name
+    with pytest.raises(GraphcTypeError, match="default value: input 1"):
+        graphc.function([x, graphc.In(T.dvector("v"), value=1.0)], x, on_unused_input="ignore")
+    # An implicit input is not positional: its default, or a keyword.
+    k = T.dscalar("k")
+    g = graphc.function([graphc.In(k, value=3.0, implicit=True), x], x * k, backend=backend)
+    assert float(g(2.0)) == 6.0 and float(g(2.0, k=1.0)) == 2.0
+    with pytest.raises(GraphcTypeError, match="takes 1 inputs"):
+        g(2.0, 1.0)
+
+
+# ------------------------------------------------------------------ mode=
+def test_mode_strings_and_objects(backend):
+    import graphc.compile.mode
+    from graphc.compile.mode import get_mode
+
+    x = T.dvector("x")
+    e = T.log(1 + T.exp(x)) * 2
+    want = 2 * np.log(2.0)
+
+    def ops(f):
+        return [type(n.op).__name__ for n in f.fgraph.toposort()]
+
+    fast = graphc.function([x], e, mode="FAST_RUN", backend=backend)
+    compile_only = graphc.function([x], e, mode="FAST_COMPILE", backend=backend)
+    mode = graphc.Mode(optimizer="fast_run").excluding("local_elemwise_fusion", "gpu")
+    unfused = graphc.function([x], e, mode=mode, backend=backend)
+    for f in (fast, compile_only, unfused):
+        np.testing.assert_allclose(f([0.0]), [want])
+    assert ops(fast) == ["Elemwise"] and len(ops(compile_only)) == 4
+    assert [str(n.op) for n in unfused.fgraph.toposort()][0] == "softplus"
+    # Modes are values: including/excluding give new ones.
+    base = graphc.compile.mode.get_default_mode()
+    assert base.settings()["excluding"] == () and mode.settings()["excluding"] == ("fusion",)
+    assert get_mode("FAST_COMPILE").including("fast_run").optimizer == "fast_run"
+    assert get_mode("DebugMode").optimizer is None and get_mode(mode) is mode
+    assert graphc.Mode(linker="py").settings()["backend"] == "python"
+    with pytest.raises(GraphcValueError, match="FAST_RUN"):
+        graphc.function([x], e, mode="FAST")
+    with pytest.raises(GraphcValueError, match="no rewrite 'nope'"):
+        base.including("nope")
+    with pytest.raises(GraphcValueError, match="unknown linker"):
+        graphc.Mode(linker="gpu")
+
+
+# ------------------------------------------------------------- printing.Print
+def test_print_prints_at_every_run(backend, capsys):
+    from graphc.backends.numba.fallback import FallbackWarning
+    from graphc.printing import Print
+
+    x = T.dvector("x")
+    shown = Print("doubled", attrs=("shape", "__str__"))(x * 2)
+    const = Print("const")(T.constant(np.array([1.0, 2.0])))
+    cost = (shown * shown).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        f = graphc.function([x], [shown + const, graphc.grad(cost, x)], backend=backend)
+        out, gx = f(np.array([1.0, 3.0]))
+        f(np.array([0.5, 0.5]))
+    np.testing.assert_array_equal(out, [3.0, 8.0])
+    np.testing.assert_array_equal(gx, 8 * np.array([1.0, 3.0]))   # passes through
+    lines = capsys.readouterr().out.splitlines()
+    assert lines.count("const __str__ = [1. 2.]") == 2      # never constant-folded
+    assert "doubled shape = (2,)" in lines and "doubled __str__ = [2. 6.]" in lines
+    assert "doubled __str__ = [1. 1.]" in lines
+    assert sum("doubled" in line for line in lines) == 4     # the gradient prints nothing
+
+
+# --------------------------------------------------------------- printing.pp
+def test_pp_writes_infix_expressions():
+    x, y = T.dvectors("x", "y")
+    m = T.dmatrix("m")
+    assert graphc.pp((x + y) * 2) == "((x + y) * TensorConstant{2.0})"
+    assert graphc.printing.pp(-T.exp(x) / y) == "(-exp(x) / y)"
+    assert graphc.pp(T.dot(m.T, x)[1:3]) == "(m.T \\dot x)[1:3]"
+    text = graphc.pp(T.nnet.softmax(m).sum(axis=1))
+    assert isinstance(text, str) and "Softmax" in text and "m" in text
+    assert graphc.pp([x, y]) == "x\ny"
+
+
+# ------------------------------------------------------------- tensor.nlinalg
+def test_nlinalg_matches_numpy_with_gradients(backend, rng):
+    from graphc.backends.numba.fallback import FallbackWarning
+    from graphc.tensor import nlinalg
+
+    a = rng.normal(size=(3, 3)) + 3 * np.eye(3)
+    r = rng.normal(size=(4, 3))
+    g, c = rng.normal(size=(3, 3)), rng.normal(size=(3, 4))
+    X, R = T.dmatrices("X", "R")
+    inv, det, pinv = nlinalg.matrix_inverse(X), nlinalg.det(X), nlinalg.pinv(R)
+    cost = (inv * g).sum() + det + (pinv * c).sum()
+    outs = [inv, det, pinv, nlinalg.trace(X), nlinalg.diag(X), graphc.dot(X, R.T),
+            *graphc.grad(cost, [X, R])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        f = graphc.function([X, R], outs, backend=backend)
+        got = f(a, r)
+    ai, rp = np.linalg.inv(a), np.linalg.pinv(r)
+    # Gradients: -inv^T G inv^T + det inv^T for X; Golub-Pereyra's formula for R.
+    gx = -ai.T @ g @ ai.T + np.linalg.det(a) * ai.T
+    gr = (-rp.T @ c @ rp.T + (np.eye(4) - r @ rp) @ c.T @ rp @ rp.T
+          + rp.T @ rp @ c.T @ (np.eye(3) - rp @ r))
+    want = [ai, np.linalg.det(a), rp, np.trace(a), np.diag(a), a @ r.T, gx, gr]
+    for value, expected in zip(got, want):
+        np.testing.assert_allclose(value, expected, rtol=1e-9, atol=1e-12)
+    assert nlinalg.matrix_inverse(T.imatrix()).dtype == graphc.config.floatX
+    with pytest.raises(ShapeError, match="square"):
+        nlinalg.det(T.tensor("float64", (2, 3)))
+    with pytest.raises(GraphcValueError, match="singular"):
+        f(np.ones((3, 3)), r)
+    with pytest.raises(ShapeError, match=r"square matrix, got shape \(3, 2\)"):
+        f(np.ones((3, 2)), r)
+    if backend == "python":     # finite differences (float64, the reference backend)
+        for fn, point in [(nlinalg.matrix_inverse, a), (nlinalg.det, a), (nlinalg.pinv, r)]:
+            graphc.verify_grad(fn, [point], rng=rng)

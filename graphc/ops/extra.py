@@ -9,7 +9,8 @@ Only what has no natural composition is a new op here:
   gradient is the inverse permutation of the output gradient),
 - :class:`Diagonal` and :class:`SetDiagonal` (each is the other's gradient; ``diag``,
   ``trace`` and ``fill_diagonal`` are built from them),
-- :class:`BinCount`, :class:`Unique`, :class:`SpecifyShape`, :class:`Unbroadcast`.
+- :class:`BinCount`, :class:`Unique`, :class:`SpecifyShape`, :class:`Unbroadcast`,
+- :class:`Print` (an identity that prints the value at every run).
 
 ``diff``, ``tril``/``triu``, ``roll``, ``horizontal_stack``/``vertical_stack`` and
 ``stacklists`` are compositions of slices, joins and elementwise ops, and take their
@@ -940,3 +941,63 @@ def unbroadcast(x, *axes):
     if not axes:
         return x
     return Unbroadcast(axes)(x)
+
+
+# ------------------------------------------------------ debugging identity
+def _print_value(op, value):
+    """Theano's output of :class:`Print`: ``message attr = value`` per attribute."""
+    for attr in op.attrs:
+        item = getattr(value, attr)
+        print(op.message, attr, "=", item() if callable(item) else item)
+
+
+class Print(Op):
+    """``x`` itself; each run of the compiled function prints ``message`` and the
+    attributes ``attrs`` of the value (Theano's ``theano.printing.Print``).
+
+    ``global_fn(op, value)`` does the printing (Theano's hook). The op is never
+    constant-folded; the rewrites drop it only where nothing reads its output. The
+    gradient passes through unchanged and prints nothing.
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> from graphc.printing import Print
+    >>> x = T.dvector("x")
+    >>> f = graphc.function([x], Print("x is")(x) * 2, backend="python")
+    >>> f(np.array([1.0, 2.0]))
+    x is __str__ = [1. 2.]
+    array([2., 4.])
+    """
+
+    __props__ = ("message", "attrs", "global_fn")
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=_print_value):
+        if isinstance(attrs, str):
+            attrs = (attrs,)
+        if not all(isinstance(a, str) for a in attrs):
+            raise GraphcTypeError(f"Print: attrs must be attribute names, got {attrs!r}")
+        self.message = str(message)
+        self.attrs = tuple(attrs)
+        self.global_fn = global_fn
+
+    def __str__(self):
+        return f"Print{{{self.message}}}"
+
+    __repr__ = __str__
+
+    def make_node(self, x):
+        x = basic.as_variable(x)
+        return Node(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        self.global_fn(self, x)
+        # A copy, not the input itself: a fresh buffer that later in-place ops may reuse.
+        return [np.array(x, copy=True)]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def grad(self, inputs, outputs, output_grads):
+        return [output_grads[0]]

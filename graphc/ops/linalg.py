@@ -1,9 +1,11 @@
 """Products: dot (1-D and 2-D, Theano/NumPy semantics), matmul, outer, tensordot,
-batched_dot, and Gemm (``beta * z + alpha * dot(x, y)``, made by the specialize pass).
+batched_dot, and Gemm (``beta * z + alpha * dot(x, y)``, made by the specialize pass);
+and the matrix functions of Theano's ``nlinalg``: MatrixInverse, Det, MatrixPinv.
 """
 import numpy as np
 
-from graphc.errors import GraphcTypeError, ShapeError
+from graphc.config import config
+from graphc.errors import GraphcTypeError, GraphcValueError, ShapeError
 from graphc.graph import Node, Op, TensorType
 from graphc.ops import basic
 from graphc.ops import elemwise as ew
@@ -213,3 +215,175 @@ class Gemm(Op):
         dtype = node.outputs[0].dtype
         product = _run_product("gemm", np.dot, x, y, dtype)
         return [np.asarray(self.beta * z + self.alpha * product, dtype=dtype)]
+
+
+# ------------------------------------------------------------ matrix functions
+def _float_matrix(op, x):
+    """``x`` as a float matrix (integers become ``config.floatX``, as ``/`` does)."""
+    x = basic.as_variable(x)
+    if x.ndim != 2:
+        raise GraphcTypeError(f"{op}: expects a matrix, got {x.type}")
+    if np.dtype(x.dtype).kind != "f":
+        x = ew.cast(x, config.floatX)
+    return x
+
+
+def _square(op, x):
+    """The static side of a square matrix ``x`` (None if unknown); a ShapeError if not square."""
+    rows, cols = x.type.shape
+    if rows is not None and cols is not None and rows != cols:
+        raise ShapeError(f"{op}: expects a square matrix, got shape {_shape_text(x)}")
+    return rows if rows is not None else cols
+
+
+def _check_square_value(op, x):
+    if x.shape[0] != x.shape[1]:
+        raise ShapeError(f"{op}: expects a square matrix, got shape {x.shape}")
+
+
+class MatrixInverse(Op):
+    """``np.linalg.inv`` of a square float matrix; a singular one raises a GraphcValueError.
+
+    Gradient: ``d inv(X) = -inv(X) dX inv(X)``, so ``grad_X = -inv(X)^T G inv(X)^T``.
+    """
+
+    def make_node(self, x):
+        x = _float_matrix(self, x)
+        n = _square(self, x)
+        return Node(self, [x], [TensorType(x.dtype, (n, n))])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        _check_square_value(self, x)
+        try:
+            return [np.linalg.inv(x).astype(x.dtype, copy=False)]
+        except np.linalg.LinAlgError:
+            raise GraphcValueError(f"{self}: the matrix of shape {x.shape} is singular") from None
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def grad(self, inputs, outputs, output_grads):
+        (z,), (gz,) = outputs, output_grads
+        zt = transpose(z)
+        return [ew.neg(dot(dot(zt, gz), zt))]
+
+
+class Det(Op):
+    """``np.linalg.det`` of a square float matrix: a scalar.
+
+    Gradient: ``d det(X) = det(X) tr(inv(X) dX)``, so ``grad_X = g det(X) inv(X)^T``.
+    """
+
+    def make_node(self, x):
+        x = _float_matrix(self, x)
+        _square(self, x)
+        return Node(self, [x], [TensorType(x.dtype, ())])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        _check_square_value(self, x)
+        return [np.asarray(np.linalg.det(x), dtype=x.dtype)]
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
+
+    def grad(self, inputs, outputs, output_grads):
+        (x,), (z,), (gz,) = inputs, outputs, output_grads
+        return [ew.mul(ew.mul(gz, z), transpose(MatrixInverse()(x)))]
+
+
+class MatrixPinv(Op):
+    """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse, of shape (n, m) for (m, n).
+
+    Gradient (where the rank is constant; Golub and Pereyra), with ``Z = pinv(A)``:
+    ``-Z^T G Z^T + (I - A Z) G^T Z Z^T + Z^T Z G^T (I - Z A)``.
+    """
+
+    def make_node(self, x):
+        x = _float_matrix(self, x)
+        rows, cols = x.type.shape
+        return Node(self, [x], [TensorType(x.dtype, (cols, rows))])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        return [np.linalg.pinv(x).astype(x.dtype, copy=False)]
+
+    def infer_shape(self, node, input_shapes):
+        rows, cols = input_shapes[0]
+        return [(cols, rows)]
+
+    def grad(self, inputs, outputs, output_grads):
+        (a,), (z,), (g,) = inputs, outputs, output_grads
+        zt, gt = transpose(z), transpose(g)
+        first = ew.neg(dot(dot(zt, g), zt))
+        # (I - A Z) G^T Z Z^T and Z^T Z G^T (I - Z A), without building identities.
+        gzz = dot(dot(gt, z), zt)
+        zzg = dot(dot(zt, z), gt)
+        second = ew.sub(gzz, dot(dot(a, z), gzz))
+        third = ew.sub(zzg, dot(dot(zzg, z), a))
+        return [ew.add(ew.add(first, second), third)]
+
+
+def matrix_inverse(x):
+    """The inverse of the square matrix ``x`` (Theano's ``nlinalg.matrix_inverse``).
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> from graphc.tensor.nlinalg import matrix_inverse
+    >>> x = T.dmatrix("x")
+    >>> graphc.function([x], matrix_inverse(x), backend="python")(np.diag([2.0, 4.0]))
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]])
+    """
+    return MatrixInverse()(x)
+
+
+def det(x):
+    """The determinant of the square matrix ``x``: a scalar.
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> from graphc.tensor.nlinalg import det
+    >>> x = T.dmatrix("x")
+    >>> float(graphc.function([x], det(x), backend="python")([[1.0, 2.0], [3.0, 4.0]]))
+    -2.0000000000000004
+    """
+    return Det()(x)
+
+
+def pinv(x):
+    """The Moore-Penrose pseudo-inverse of the matrix ``x`` (shape (n, m) for (m, n)).
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> from graphc.tensor.nlinalg import pinv
+    >>> x = T.dmatrix("x")
+    >>> graphc.function([x], pinv(x), backend="python")([[2.0], [0.0]])
+    array([[0.5, 0. ]])
+    """
+    return MatrixPinv()(x)
+
+
+def matrix_dot(*args):
+    """``dot(dot(args[0], args[1]), ...)``: the product of several matrices, left to right.
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> from graphc.tensor.nlinalg import matrix_dot
+    >>> a, b, c = T.dmatrices("a", "b", "c")
+    >>> f = graphc.function([a, b, c], matrix_dot(a, b, c), backend="python")
+    >>> f(np.eye(2), 2 * np.eye(2), [[1.0, 2.0], [3.0, 4.0]])
+    array([[2., 4.],
+           [6., 8.]])
+    """
+    if not args:
+        raise GraphcTypeError("matrix_dot: needs at least one matrix")
+    result = basic.as_variable(args[0])
+    for arg in args[1:]:
+        result = dot(result, arg)
+    return result

@@ -15,6 +15,7 @@ from graphc.ops import elemwise as ew
 from graphc.ops import shape as shape_ops
 from graphc.ops import subtensor
 from graphc.ops.elemwise import Elemwise
+from graphc.ops.extra import Print
 from graphc.ops.loop import MapRows
 from graphc.ops.scan import Scan
 from graphc.ops.reduction import SumToShapeOf
@@ -26,8 +27,9 @@ CONSTANT_FOLDING = []
 
 # Folding an op whose result is large would put big arrays into the compiled code.
 FOLD_MAX_BYTES = 1 << 16
-# Loops: evaluating one at compile time may take as long as running it.
-_NEVER_FOLD = (MapRows, Scan)
+# Loops: evaluating one at compile time may take as long as running it. Print: it
+# must print at every run.
+_NEVER_FOLD = (MapRows, Scan, Print)
 
 
 def scalar_of(node):

@@ -19,14 +19,16 @@ import warnings
 
 import numpy as np
 
+from graphc.ops.extra import Print
 from graphc.ops.loop import MapRows
 from graphc.ops.scan import Scan
 from graphc.backends.numba.lower import np_dtype
 
 
 # Ops whose Python ``perform`` is their implementation under numba too, by design
-# (an inner graph evaluated step by step): they run in object mode without a warning.
-BY_DESIGN = (MapRows, Scan)
+# (an inner graph evaluated step by step; printing from Python): they run in object
+# mode without a warning.
+BY_DESIGN = (MapRows, Scan, Print)
 
 
 class FallbackWarning(UserWarning):

@@ -1,4 +1,6 @@
-"""Products: Dot, batched Matmul and Gemm, each one BLAS ``xgemm`` call per matrix.
+"""Products: Dot, batched Matmul and Gemm, each one BLAS ``xgemm`` call per matrix;
+and the matrix functions (inverse, determinant, pseudo-inverse) through numba's
+``np.linalg``, which calls SciPy's LAPACK (without SciPy they run their ``perform``).
 
 BLAS (bound in ``blas.py``) wants contiguous operands: ``_blas_operand`` passes C-
 and F-ordered arrays through (BLAS gets the transpose flag for F order, the layout
@@ -9,6 +11,8 @@ Gemm (``beta * z + alpha * dot(x, y)``) calls BLAS ``sgemm``/``dgemm`` once: the
 output starts as a copy of ``z`` and BLAS adds the scaled product into it, so the
 product is never stored on its own and no second loop runs over the output.
 """
+import importlib.util
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -17,7 +21,7 @@ from numba.extending import intrinsic, overload
 
 from graphc.graph import TensorType, Variable
 from graphc.ops.elemwise import SCALARS, Composite
-from graphc.ops.linalg import Dot, Gemm, Matmul
+from graphc.ops.linalg import Det, Dot, Gemm, Matmul, MatrixInverse, MatrixPinv
 from graphc.backends.numba import blas
 from graphc.backends.numba.elemwise import emit_map
 from graphc.backends.numba.lower import literal, np_dtype
@@ -277,4 +281,48 @@ class _FakeNode:
         self.outputs = outputs
 
 
-LOWERINGS = {Dot: lower_dot, Matmul: lower_matmul, Gemm: lower_gemm}
+# ------------------------------------------------------------ matrix functions
+@njit(cache=True, error_model="numpy")
+def k_matrix_inverse(x):
+    """``inv(x)``, C-contiguous. numba's ``inv`` returns LAPACK's Fortran order, so
+    this inverts ``x.T``: the transpose of that F-ordered result is ``inv(x)`` in C order."""
+    if x.shape[0] != x.shape[1]:
+        raise ValueError("graphc: matrix_inverse of a non-square matrix")
+    return np.linalg.inv(x.T).T
+
+
+@njit(cache=True, error_model="numpy")
+def k_det(x):
+    if x.shape[0] != x.shape[1]:
+        raise ValueError("graphc: det of a non-square matrix")
+    return np.linalg.det(x)
+
+
+@njit(cache=True, error_model="numpy")
+def k_pinv(x):
+    return np.ascontiguousarray(np.linalg.pinv(x))
+
+
+_HAVE_LAPACK = importlib.util.find_spec("scipy") is not None    # numba's np.linalg needs it
+
+
+def _matrix_function(kernel):
+    """The lowering of a one-matrix op computed by ``kernel``."""
+    def lower(ctx, node):
+        if not _HAVE_LAPACK:
+            from graphc.backends.numba import fallback
+            fallback.lower_fallback(ctx, node)
+            return
+        out = node.outputs[0]
+        name = ctx.tmp("v")
+        value = f"{kernel}({ctx.array(node.inputs[0])})"
+        if out.ndim == 0:      # numba's det of a float32 matrix is a float64
+            value = f"{np_dtype(out.dtype)}({value})"
+        ctx.line(f"{name} = {value}")
+        ctx.bind(out, name)
+    return lower
+
+
+LOWERINGS = {Dot: lower_dot, Matmul: lower_matmul, Gemm: lower_gemm,
+             MatrixInverse: _matrix_function("k_matrix_inverse"),
+             Det: _matrix_function("k_det"), MatrixPinv: _matrix_function("k_pinv")}
