@@ -144,10 +144,15 @@ def k_permute(x, idx, o, inverse):
 
 
 @njit(cache=True)
+def _diagonal_start(offset):
+    """(first row, first column) of diagonal ``offset`` (as ops/extra.py's)."""
+    return (-offset, 0) if offset < 0 else (0, offset)
+
+
+@njit(cache=True)
 def k_diag_len(rows, cols, offset):
     """The length of diagonal ``offset`` of a ``rows`` x ``cols`` matrix."""
-    row0 = -offset if offset < 0 else 0
-    col0 = offset if offset > 0 else 0
+    row0, col0 = _diagonal_start(offset)
     return max(0, min(rows - row0, cols - col0))
 
 
@@ -155,8 +160,7 @@ def k_diag_len(rows, cols, offset):
 def k_diagonal(x, offset):
     """The diagonals ``offset`` of ``x`` (B, R, C) as a fresh (B, L) array."""
     B, R, C = x.shape
-    row0 = -offset if offset < 0 else 0
-    col0 = offset if offset > 0 else 0
+    row0, col0 = _diagonal_start(offset)
     length = k_diag_len(R, C, offset)
     o = np.empty((B, length), x.dtype)
     for b in range(B):
@@ -169,8 +173,7 @@ def k_diagonal(x, offset):
 def k_set_diagonal(w, v, offset):
     """Write ``v`` (B, L) on the diagonals ``offset`` of ``w`` (B, R, C), in place."""
     B, R, C = w.shape
-    row0 = -offset if offset < 0 else 0
-    col0 = offset if offset > 0 else 0
+    row0, col0 = _diagonal_start(offset)
     for b in range(B):
         for i in range(v.shape[1]):
             w[b, row0 + i, col0 + i] = v[b, i]
@@ -180,8 +183,7 @@ def k_set_diagonal(w, v, offset):
 def k_fill_diagonal(w, value, offset):
     """Write the scalar ``value`` on the diagonals ``offset`` of ``w`` (B, R, C)."""
     B, R, C = w.shape
-    row0 = -offset if offset < 0 else 0
-    col0 = offset if offset > 0 else 0
+    row0, col0 = _diagonal_start(offset)
     for b in range(B):
         for i in range(k_diag_len(R, C, offset)):
             w[b, row0 + i, col0 + i] = value
