@@ -113,8 +113,10 @@ def k_addresses(typingctx, *operands):
     One intrinsic instead of filling an array: no allocation per call, and a line
     numba types and lowers in a fraction of the time of a store per operand.
     """
-    operands = operands[0] if len(operands) == 1 and isinstance(operands[0], types.BaseTuple) \
-        else operands
+    # numba hands the star arguments over packed in one StarArgTuple (one by one when
+    # it types the call again, as numba's own assert_equiv notes).
+    if len(operands) == 1 and isinstance(operands[0], types.StarArgTuple):
+        operands = tuple(operands[0])
     result = types.UniTuple(types.int64, len(operands))
 
     def codegen(context, builder, signature, args):
