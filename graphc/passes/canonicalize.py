@@ -18,7 +18,7 @@ from graphc.ops.elemwise import Elemwise
 from graphc.ops.extra import Print
 from graphc.ops.loop import MapRows
 from graphc.ops.scan import Scan
-from graphc.ops.reduction import SumToShapeOf
+from graphc.ops.reduction import Reduce, SumToShapeOf
 from graphc.ops.shape import DimShuffle, Reshape, Shape, ShapeI
 from graphc.passes.engine import constant_value, rewrite
 
@@ -271,3 +271,44 @@ def useless_sum_to_shape(node):
     if all(same_dim(canonical_dim(a), canonical_dim(b)) for a, b in zip(own, target)):
         return [g]
     return None
+
+
+# Reductions whose value over a single element is that element.
+_SINGLE_ELEMENT_IS_VALUE = frozenset(("sum", "prod", "max", "min"))
+
+
+@rewrite(CANONICALIZE, "reduce_length_one_axes", tracks=(Reduce,))
+def reduce_length_one_axes(node):
+    # sum{0}(x) -> x.dimshuffle(1)  when axis 0 of x has length 1 (prod, max, min too;
+    # a cast when the reduction accumulates in another dtype). Gradients of
+    # broadcast biases make such sums.
+    x = node.inputs[0]
+    if node.op.kind not in _SINGLE_ELEMENT_IS_VALUE:
+        return None
+    if any(x.type.shape[a] != 1 for a in node.op.axis):
+        return None
+    kept = [i for i in range(x.ndim) if i not in node.op.axis]
+    new = shape_ops.dimshuffle(x, kept)
+    dtype = node.outputs[0].dtype
+    return [new if new.dtype == dtype else ew.cast(new, dtype)]
+
+
+@rewrite(CANONICALIZE, "sum_to_shape_through_dimshuffle", tracks=(SumToShapeOf,))
+def sum_to_shape_through_dimshuffle(node):
+    # sum_to_shape_of(g.dimshuffle('x', 0), (1, n)) -> sum_to_shape_of(g, (n,)).dimshuffle('x', 0)
+    # (the axes the dimshuffle adds have length 1 on both sides: nothing to sum there)
+    g, *target = node.inputs
+    inner = g.owner
+    if inner is None or not isinstance(inner.op, DimShuffle):
+        return None
+    pattern = inner.op.pattern
+    if "x" not in pattern or sorted(p for p in pattern if p != "x") != [
+            p for p in pattern if p != "x"]:
+        return None
+    if any(p == "x" and constant_value(d) != 1 for p, d in zip(pattern, target)):
+        return None
+    source = inner.inputs[0]
+    kept_target = [d for p, d in zip(pattern, target) if p != "x"]
+    if source.ndim != len(kept_target):
+        return None
+    return [shape_ops.dimshuffle(SumToShapeOf()(source, *kept_target), pattern)]

@@ -361,3 +361,29 @@ def test_gemm_operand_layouts_and_broadcasting(backend, rng, dtype):
     for got, ref in zip(f(xv, wv, zv, bv), want):
         assert got.dtype == dtype and got.shape == ref.shape
         assert_close(got, ref, dtype)
+
+
+def test_bias_gradient_sums_once(backend, rng):
+    # The gradient of a bias broadcast over rows: sum_to_shape_of(g.dimshuffle('x', 0))
+    # moves under the dimshuffle, and the sum over the length-1 axis becomes a
+    # dimshuffle, so one Reduce remains (it was three).
+    x = T.dmatrix("x")
+    b = graphc.shared(rng.normal(size=4), name="b")
+    y = T.tanh(x + b)
+    g = graphc.grad(y.sum(), b)
+    f = graphc.function([x], g, backend=backend)
+    assert op_names(f).count("Reduce") == 1
+    assert "reduce_length_one_axes" in trails(f) or "sum_to_shape_through_dimshuffle" in trails(f)
+    xv = rng.normal(size=(3, 4))
+    assert_close(f(xv), (1 - np.tanh(xv + b.get_value()) ** 2).sum(0))
+
+
+@pytest.mark.parametrize("kind", ["sum", "prod", "max", "min"])
+def test_reduction_over_length_one_axes_is_a_dimshuffle(backend, kind):
+    x = T.tensor("int8", shape=(None, 1, None), name="x")
+    f = graphc.function([x], getattr(x, kind)(axis=1), backend=backend)
+    assert "Reduce" not in op_names(f)
+    xv = np.array([[[1, -2, 127]], [[3, 4, -128]]], dtype="int8")
+    want = getattr(np, kind)(xv, axis=1)
+    got = f(xv)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
