@@ -57,8 +57,10 @@ def get_or_compute_grads(loss_or_grads, params):
 
 
 def _zeros_like(param):
+    # The state keeps the parameter's broadcastable axes, as in Lasagne.
     value = param.get_value(borrow=True)
-    return graphc.shared(np.zeros(value.shape, dtype=value.dtype))
+    return graphc.shared(np.zeros(value.shape, dtype=value.dtype),
+                         broadcastable=param.broadcastable)
 
 
 def _cast_like(expr, variable):

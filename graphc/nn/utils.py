@@ -158,9 +158,18 @@ def compute_norms(array, norm_axes=None):
     return np.sqrt(np.sum(array ** 2, axis=sum_over))
 
 
+def _broadcastable(shape):
+    # As Lasagne's create_param: axes of length 1 are broadcastable, so the output
+    # of a one-unit DenseLayer is a column (broadcastable (False, True)) and
+    # objectives align a vector of targets with it instead of broadcasting to N x N.
+    return tuple(length == 1 for length in shape)
+
+
 def create_param(spec, shape, name=None):
     """A parameter of ``shape`` from ``spec``: an initializer (any callable taking
     a shape), a NumPy array, or a symbolic variable used as it is.
+
+    A new shared variable has its axes of length 1 broadcastable, as in Lasagne.
 
     Examples
     --------
@@ -168,6 +177,8 @@ def create_param(spec, shape, name=None):
     >>> from graphc.nn.init import Constant
     >>> create_param(Constant(1.0), (2, 3), name="W").get_value().shape
     (2, 3)
+    >>> create_param(Constant(1.0), (2, 1)).broadcastable
+    (False, True)
     """
     shape = tuple(shape)
     if any(d <= 0 for d in shape):
@@ -181,7 +192,7 @@ def create_param(spec, shape, name=None):
         if spec.shape != shape:
             raise GraphcValueError(f"{prefix}the given array has shape {spec.shape}, "
                              f"should be {shape}")
-        return graphc.shared(spec, name=name)
+        return graphc.shared(spec, name=name, broadcastable=_broadcastable(shape))
     if is_variable(spec):
         # A symbolic shape is known only when called; the rank can be checked now.
         if spec.ndim != len(shape):
@@ -200,6 +211,6 @@ def create_param(spec, shape, name=None):
         if arr.shape != shape:
             raise RuntimeError(f"{prefix}the initializer returned an array of shape "
                                f"{arr.shape}, should be {shape}")
-        return graphc.shared(arr, name=name)
+        return graphc.shared(arr, name=name, broadcastable=_broadcastable(shape))
     raise GraphcTypeError(f"{prefix}expected a NumPy array, a symbolic variable or a callable, "
                     f"got {spec!r}")

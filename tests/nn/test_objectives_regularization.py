@@ -93,3 +93,32 @@ def test_penalties_and_tags():
     assert value(R.regularize_layer_params_weighted({l_hid: 0.5, l_out: 2.0}, R.l2)) \
         == 0.5 * 24.0 + 2.0 * 18.0
     assert value(R.apply_penalty(l_out.W, R.l1)) == 6.0
+
+
+def test_one_unit_dense_output_aligns_vector_targets(backend):
+    # Parameters are broadcastable on their axes of length 1 (Lasagne's create_param),
+    # so a one-unit DenseLayer gives a column that objectives align with a vector of
+    # targets: the loss is (N, 1), not the N x N of broadcasting a column with a row.
+    l_in = lasagne.layers.InputLayer((None, 3))
+    l_out = lasagne.layers.DenseLayer(l_in, 1, nonlinearity=lasagne.nonlinearities.sigmoid)
+    assert l_out.W.broadcastable == (False, True) and l_out.b.broadcastable == (True,)
+    prediction = lasagne.layers.get_output(l_out)
+    t = T.vector("t")
+    f = graphc.function([l_in.input_var, t], [O.binary_crossentropy(prediction, t),
+                                              O.squared_error(prediction, t)],
+                        backend=backend)
+    x = np.random.default_rng(0).uniform(size=(4, 3)).astype("float32")
+    targets = np.array([0, 1, 1, 0], "float32")
+    bxent, sq = f(x, targets)
+    p = 1 / (1 + np.exp(-(x.astype("float64") @ l_out.W.get_value() + l_out.b.get_value())))
+    column = targets[:, None]
+    assert bxent.shape == sq.shape == (4, 1)
+    assert_close(bxent, -column * np.log(p) - (1 - column) * np.log(1 - p), "float32")
+    assert_close(sq, (p - column) ** 2, "float32")
+    # Training it updates the column parameters in place of their shapes.
+    loss = O.squared_error(prediction, t).mean()
+    params = lasagne.layers.get_all_params(l_out, trainable=True)
+    train = graphc.function([l_in.input_var, t], loss, backend=backend,
+                            updates=lasagne.updates.momentum(loss, params, 0.1))
+    train(x, targets)
+    assert l_out.W.get_value().shape == (3, 1) and l_out.b.get_value().shape == (1,)
