@@ -67,6 +67,9 @@ def test_wrong_dtype_at_build_time():
         T.nnet.categorical_crossentropy(T.dmatrix(), T.imatrix())
     with pytest.raises(TypeError):          # GraphcTypeError is a TypeError too
         T.dvector() | T.fvector()
+    with pytest.raises(graphc.GraphcError) as info:    # once NumPy's own TypeError
+        T.cast(T.dvector("x"), "floaty")
+    assert "'floaty'" in _message(info) and "'x'" in _message(info)
 
 
 def test_wrong_ndim_at_build_time():
@@ -174,6 +177,15 @@ def test_run_time_shape_mismatch_in_a_node_names_op_shapes_and_line(backend):
     assert "dot" in text.lower()
     assert line in text
     np.testing.assert_array_equal(s.get_value(), [0.0, 0.0])
+
+
+def test_run_time_reshape_error_shows_the_shape_as_numbers(backend):
+    x = T.dmatrix("x")
+    f = graphc.function([x], x.reshape((4, -1)), backend=backend)
+    with pytest.raises(graphc.GraphcError) as info:
+        f(np.zeros((2, 3)))
+    text = _message(info)
+    assert "(2, 3)" in text and "(4, -1)" in text   # not (np.int64(4), np.int64(-1))
 
 
 def test_run_time_broadcast_error_names_shapes_and_line(backend):

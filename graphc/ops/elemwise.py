@@ -45,10 +45,6 @@ def branches(cond, a, b):
     return upcast(a, b)
 
 
-def first(*dtypes):
-    return dtypes[0]
-
-
 # -------------------------------------------------------------- scalar ops
 class Scalar:
     """One scalar function.
@@ -311,7 +307,9 @@ _TABLE = {
     "invert": (1, np.invert, bitwise, "none"),
     # selection
     "switch": (3, np.where, branches, _g_switch),
-    "clip": (3, np.clip, first, _g_clip),
+    # np.clip's dtype: the bounds count (clip(ivector, 0.5, 2.5) is floatX, as in
+    # NumPy and Theano's upcast_out); a weak bound keeps the tensor's dtype.
+    "clip": (3, np.clip, upcast, _g_clip),
     "identity": (1, lambda x: x, upcast, lambda i, z, gz: [gz]),
 }
 
@@ -684,7 +682,10 @@ def cast(x, dtype):
     """``x`` converted to ``dtype`` (a no-op if it already has it)."""
     x = basic.as_variable(x)
     # Theano accepts the string "floatX" for config.floatX.
-    dtype = np.dtype(config.floatX if dtype == "floatX" else dtype).name
+    try:
+        dtype = np.dtype(config.floatX if dtype == "floatX" else dtype).name
+    except TypeError:
+        raise GraphcTypeError(f"cast of {x.describe()}: {dtype!r} is not a dtype") from None
     if x.dtype == dtype:
         return x
     return Elemwise(Cast(dtype))(x)

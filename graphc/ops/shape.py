@@ -248,7 +248,7 @@ class Reshape(Op):
             return [x.reshape(tuple(int(s) for s in shape))]
         except ValueError:
             raise ShapeError(f"Reshape: cannot reshape array of shape {x.shape} "
-                             f"(size {x.size}) into shape {tuple(shape)}") from None
+                             f"(size {x.size}) into shape {tuple(int(d) for d in shape)}") from None
 
     def grad(self, inputs, outputs, output_grads):
         x, shape = inputs

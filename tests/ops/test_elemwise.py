@@ -280,6 +280,25 @@ def test_numpy_array_on_the_left_uses_reflected_operators(backend):
     assert_close(s, c - [3.0, 4.0])
 
 
+def test_clip_takes_the_dtype_of_its_bounds(backend):
+    # As np.clip and Theano's upcast_out: float bounds make an integer tensor floatX
+    # (clipping at 0.5 once gave 0, the bound cast to int32); weak bounds keep a float
+    # tensor's dtype.
+    i = T.ivector("i")
+    f = T.fvector("f")
+    lo = T.dscalar("lo")
+    outs = [T.clip(i, 0.5, 2.5), i.clip(1, 2), T.clip(f, 0.1, 0.9), T.clip(f, lo, 2.0)]
+    assert [o.dtype for o in outs] == [config.floatX, "int32", "float32", "float64"]
+    fn = graphc.function([i, f, lo], outs, backend=backend)
+    iv = np.array([0, 1, 2, 3], dtype="int32")
+    results = fn(iv, iv.astype("float32"), 0.5)
+    expected = [np.clip(iv, 0.5, 2.5), np.clip(iv, 1, 2), np.clip(iv, 0.1, 0.9),
+                np.clip(iv, 0.5, 2.0)]
+    for got, want, out in zip(results, expected, outs):
+        assert got.dtype == out.dtype
+        assert_close(got, want, out.dtype)
+
+
 def test_switch_where_clip_and_cast(backend, rng):
     x = T.dvector("x")
     lo, hi = -0.5, 0.5

@@ -45,6 +45,32 @@ def test_dimshuffle_drops_broadcastable_axes(backend, rng):
         T.dmatrix().dimshuffle(0)   # axis 1 is not known to have length 1
 
 
+def test_dimshuffle_drops_every_axis_and_adds_new_ones(backend):
+    # DimShuffle{x,x} of a (1, 1) matrix: the numba lowering once indexed the number
+    # it got after dropping both axes (the gradient of T.std() builds this).
+    x = T.tensor("float64", shape=(1, 1), name="x")
+    f = graphc.function([x], [x.dimshuffle("x", "x", "x"), x.dimshuffle("x")],
+                        backend=backend, optimizer=None)
+    a, b = f(np.array([[2.5]]))
+    assert_close(a, np.full((1, 1, 1), 2.5))
+    assert_close(b, [2.5])
+    m = T.dmatrix("m")
+    g = graphc.function([m], graphc.grad(m.std(), m), backend=backend)
+    mv = np.arange(12.0).reshape(3, 4)
+    assert_close(g(mv), (mv - mv.mean()) / (mv.size * mv.std()))
+
+
+def test_negative_symbolic_counts_raise_instead_of_crashing(backend):
+    # A negative length reached the numba kernel that broadcasts an alloc's value,
+    # and copying the view it made crashed the process.
+    x = T.dvector("x")
+    n = T.lscalar("n")
+    f = graphc.function([x, n], [T.tile(x, (2, n)), T.alloc(x[:1], 2, n)], backend=backend)
+    assert [r.shape for r in f(np.arange(3.0), 2)] == [(2, 6), (2, 2)]
+    with pytest.raises(graphc.GraphcError):
+        f(np.arange(3.0), -1)
+
+
 def test_shape_and_ndim_dtype_attributes(backend, rng):
     x = T.dtensor3("x")
     assert x.ndim == 3 and x.dtype == "float64"

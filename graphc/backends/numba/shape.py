@@ -95,6 +95,9 @@ def k_broadcast(x, shape):
         raise ValueError("graphc: cannot broadcast to fewer dimensions")
     strides = shape
     for axis in range(len(shape)):
+        if shape[axis] < 0:
+            # as_strided takes a negative length; copying the view then crashes.
+            raise ValueError("graphc: negative dimensions are not allowed")
         stride = 0
         if axis >= offset:
             length = x.shape[axis - offset]
@@ -127,6 +130,14 @@ def lower_dimshuffle(ctx, node):
         parts = ["0" if axis in op.dropped else ":" for axis in range(x.ndim)]
         expr = f"{expr}[{', '.join(parts)}]"
     kept = [p for p in op.pattern if p != "x"]
+    if not kept:
+        # Every axis dropped: the indexing above gave a number, which cannot take
+        # ``[None, ...]``; e.g. DimShuffle{x,x} of a (1, 1) matrix.
+        name = ctx.tmp("v")
+        ctx.line(f"{name} = k_full({_tuple(['1'] * out.ndim)}, {expr}, "
+                 f"{np_dtype(out.dtype)})")
+        ctx.bind(out, name)
+        return
     order = sorted(kept)
     perm = [order.index(p) for p in kept]
     if perm == [1, 0]:
