@@ -551,3 +551,14 @@ def test_graphs_compile_after_a_light_refresh(tmp_path, registries):
                                 env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == ("LIGHT" if registries == "light" else "SCIPY")
+
+
+def test_kernel_caches_are_stamped_with_the_whole_backend():
+    # numba's own stamp is the kernel's file alone, but a kernel carries the code of
+    # the kernels it calls from other files: every graphc kernel (and the op rule
+    # conv.py compiles from graphc/ops/conv.py) is stamped with the fingerprint of
+    # all of them, so an edit anywhere recompiles them instead of loading stale code.
+    from graphc.backends.numba import cache, conv, runtime
+    for dispatcher in (runtime.k_flat, runtime.k_conv2d, conv._pool_out):
+        locator = dispatcher._cache._impl.locator
+        assert locator.get_source_stamp() == cache.FINGERPRINT

@@ -56,6 +56,9 @@ import numpy as np
 
 from graphc.errors import GraphcError
 from graphc.graph import Constant, FunctionGraph
+# Before any kernel is defined: cache.py stamps their disk cache with the backend's
+# fingerprint (see there).
+from graphc.backends.numba import cache  # noqa: E402,F401
 
 
 class NumbaBackend:

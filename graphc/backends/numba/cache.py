@@ -44,7 +44,9 @@ import llvmlite
 import numba
 import numpy as np
 from numba.core import base, codegen, compiler, cpu, sigutils
-from numba.core.caching import CompileResultCacheImpl, FunctionCache, NullCache
+from numba.core.caching import (CacheImpl, CompileResultCacheImpl, FunctionCache,
+                                InTreeCacheLocator, NullCache, UserProvidedCacheLocator,
+                                UserWideCacheLocator)
 from numba.core.ccallback import CFunc
 from numba.core.dispatcher import Dispatcher
 from numba.core.runtime import nrtdynmod, rtsys
@@ -60,21 +62,63 @@ class CacheWarning(UserWarning):
     """A cache entry was unreadable or corrupt and was rebuilt."""
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(graphc.__file__))
+# Files outside this backend that define functions it compiles (njit of an op's
+# own rule, so both backends share one definition).
+_KERNEL_SOURCES_OUTSIDE = (os.path.join("ops", "conv.py"),)
+
+
 def _fingerprint():
     digest = hashlib.sha256()
     for part in (numba.__version__, llvmlite.__version__, np.__version__, sys.version,
                  getattr(graphc, "__version__", "0")):
         digest.update(part.encode())
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(os.listdir(here)):
-        if name.endswith(".py"):
-            with open(os.path.join(here, name), "rb") as handle:
-                digest.update(name.encode())
-                digest.update(handle.read())
+    paths = [os.path.join(here, name) for name in sorted(os.listdir(here))
+             if name.endswith(".py")]
+    paths += [os.path.join(_PACKAGE, name) for name in _KERNEL_SOURCES_OUTSIDE]
+    for path in paths:
+        with open(path, "rb") as handle:
+            digest.update(os.path.basename(path).encode())
+            digest.update(handle.read())
     return digest.hexdigest()
 
 
 FINGERPRINT = _fingerprint()
+
+
+# ------------------------------------------------------ the kernels' own cache
+# numba keys a cached function by the stamp (mtime, size) of its own file only, but a
+# kernel carries the code of the kernels it calls from other files: after an edit of
+# shape.py, elemwise.py's k_flat loaded the old k_broadcast from its cache (a crash
+# fixed in shape.py came back). graphc's compiled functions are stamped with the
+# backend's FINGERPRINT instead: any change to a kernel source recompiles them all.
+class _BackendStamp:
+    def get_source_stamp(self):
+        return FINGERPRINT
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not os.path.abspath(py_file).startswith(_PACKAGE + os.sep):
+            return None
+        return super().from_function(py_func, py_file)
+
+
+class _KernelUserProvidedLocator(_BackendStamp, UserProvidedCacheLocator):
+    """Under ``NUMBA_CACHE_DIR`` when it is set, as numba's own."""
+
+
+class _KernelInTreeLocator(_BackendStamp, InTreeCacheLocator):
+    """In ``__pycache__`` beside the source, as numba's own."""
+
+
+class _KernelUserWideLocator(_BackendStamp, UserWideCacheLocator):
+    """In the user's cache directory when the package's is not writable."""
+
+
+if not any(issubclass(c, _BackendStamp) for c in CacheImpl._locator_classes):
+    CacheImpl._locator_classes[:0] = [_KernelUserProvidedLocator, _KernelInTreeLocator,
+                                      _KernelUserWideLocator]
 
 
 def key_of(source):
