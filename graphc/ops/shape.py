@@ -240,15 +240,15 @@ class Reshape(Op):
 
     def perform(self, node, inputs):
         x, shape = inputs
+        shape = tuple(int(d) for d in shape)
         if len(shape) != self.ndim:
-            raise ShapeError(f"Reshape: the shape {tuple(int(d) for d in shape)} has "
-                             f"{len(shape)} entries, "
+            raise ShapeError(f"Reshape: the shape {shape} has {len(shape)} entries, "
                              f"the graph expects {self.ndim}")
         try:
-            return [x.reshape(tuple(int(s) for s in shape))]
+            return [x.reshape(shape)]
         except ValueError:
             raise ShapeError(f"Reshape: cannot reshape array of shape {x.shape} "
-                             f"(size {x.size}) into shape {tuple(int(d) for d in shape)}") from None
+                             f"(size {x.size}) into shape {shape}") from None
 
     def grad(self, inputs, outputs, output_grads):
         x, shape = inputs

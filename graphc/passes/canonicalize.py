@@ -302,13 +302,11 @@ def sum_to_shape_through_dimshuffle(node):
     if inner is None or not isinstance(inner.op, DimShuffle):
         return None
     pattern = inner.op.pattern
-    if "x" not in pattern or sorted(p for p in pattern if p != "x") != [
-            p for p in pattern if p != "x"]:
+    kept = [p for p in pattern if p != "x"]
+    # Only a dimshuffle that adds axes: none dropped, none permuted.
+    if len(kept) == len(pattern) or kept != sorted(kept) or inner.op.dropped:
         return None
     if any(p == "x" and constant_value(d) != 1 for p, d in zip(pattern, target)):
         return None
-    source = inner.inputs[0]
     kept_target = [d for p, d in zip(pattern, target) if p != "x"]
-    if source.ndim != len(kept_target):
-        return None
-    return [shape_ops.dimshuffle(SumToShapeOf()(source, *kept_target), pattern)]
+    return [shape_ops.dimshuffle(SumToShapeOf()(inner.inputs[0], *kept_target), pattern)]

@@ -70,7 +70,7 @@ class NumbaBackend:
     def compile(self, fgraph, profile=None):
         if profile is not None:
             return self.compile_per_node(fgraph, profile)
-        from graphc.backends.numba import cache, fallback
+        from graphc.backends.numba import fallback
         from graphc.backends.numba.lower import lower
         lowered = lower(fgraph)
         function = cache.load(lowered.source, lowered.func_name)
