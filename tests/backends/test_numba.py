@@ -50,7 +50,7 @@ def test_lowering_is_text_without_compiling():
     assert "fm_exp32" in lowered.source        # the fast float32 kernel
     # Three unfused nodes: three float loops, outlined into the callback.
     assert lowered.source.count("for i in range(n)") == 3
-    assert lowered.source.count("k_run_loop(loops, ") == 3
+    assert lowered.source.count("k_run(loops, ") == 3
     assert "def graph_loops(which, lo, hi, ptrs)" in lowered.source
     compile(lowered.source, "<graph>", "exec")
 

@@ -49,6 +49,8 @@ Policies
   launchers are shared kernels compiled once, not per graph; smaller calls stay on
   the calling thread. Products use BLAS's own threads.
 """
+import contextlib
+import gc
 import time
 import weakref
 
@@ -72,9 +74,10 @@ class NumbaBackend:
             return self.compile_per_node(fgraph, profile)
         from graphc.backends.numba import fallback
         from graphc.backends.numba.lower import lower
-        lowered = lower(fgraph)
-        function = cache.load(lowered.source, lowered.func_name)
-        compile_eagerly(function, fgraph, lowered)
+        with collector_paused():
+            lowered = lower(fgraph)
+            function = cache.load(lowered.source, lowered.func_name)
+            compile_eagerly(function, fgraph, lowered)
         return make_runner(fgraph, lowered, function, fallback)
 
 
@@ -105,6 +108,25 @@ class NumbaBackend:
 
         run_all.source = "\n\n".join(run.source for _, _, run in steps)
         return run_all
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off for the duration of a compile.
+
+    numba's compile makes some 10^5 objects that live until it ends; the collector
+    ran ~200 times during the MLP's compile, scanning them each time, and took
+    0.08-0.11 s of 1.2 s. Whatever garbage the compile leaves is collected later
+    as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def signature_of(fgraph, lowered):

@@ -397,9 +397,12 @@ def emit_map(ctx, inputs, outputs, scalar, reuse=None):
     for v in arrays:
         array_index.setdefault(v, len(array_index))
     unique = list(array_index)
+    outlined = loops.outlinable(dtypes + out_dtypes)
     shape = ctx.tmp("shp")
-    if unique:
-        names = [ctx.get(v) for v in unique]
+    names = [ctx.get(v) for v in unique]
+    if len(names) == 1:
+        ctx.line(f"{shape} = {names[0]}.shape")
+    elif names:
         dims = []
         for axis in range(ndim):
             dim = f"{names[0]}.shape[{axis}]"
@@ -409,8 +412,9 @@ def emit_map(ctx, inputs, outputs, scalar, reuse=None):
         ctx.line(f"{shape} = ({''.join(d + ', ' for d in dims)})")
     else:
         ctx.line(f"{shape} = ({'1, ' * ndim})")
-    size = ctx.tmp("n")
-    ctx.line(f"{size} = {' * '.join(f'{shape}[{k}]' for k in range(ndim))}")
+    if not outlined:
+        size = ctx.tmp("n")
+        ctx.line(f"{size} = {' * '.join(f'{shape}[{k}]' for k in range(ndim))}")
     flats = []
     for v in unique:
         flat = ctx.tmp("f")
@@ -433,18 +437,20 @@ def emit_map(ctx, inputs, outputs, scalar, reuse=None):
             # or a fresh copy when it was broadcast or strided: both are ours.
             buffers.append(flats[array_index[inputs[reuse]]])
             continue
+        # An outlined loop's new output has its final shape from the start (the
+        # callback sees only its address); an inline loop indexes it flat.
         buffer = ctx.tmp("o")
-        ctx.line(f"{buffer} = k_empty({size}, {np_dtype(dtype)})")
+        ctx.line(f"{buffer} = k_empty({shape if outlined else size}, {np_dtype(dtype)})")
         buffers.append(buffer)
 
-    if loops.outlinable(dtypes + out_dtypes):
+    if outlined:
         # Float loops run as a C callback, on every core when large (loops.py).
         def staged(flat_names, scalar_exprs, buffer_names):
             args = [f"{flat_names[array_index[v]]}[i]" if v in array_index
                     else scalar_exprs[scalars.index(v)] for v in inputs]
             return staged_loop(scalar, args, dtypes, out_dtypes, buffer_names, ctx.tmp)
         loops.emit_outlined(
-            ctx, size, [(f, np.dtype(v.dtype).name) for f, v in zip(flats, unique)],
+            ctx, [(f, np.dtype(v.dtype).name) for f, v in zip(flats, unique)],
             [(scalar_names[v], np.dtype(v.dtype).name) for v in scalars],
             [(b, np.dtype(d).name) for b, d in zip(buffers, out_dtypes)],
             staged, loops.parallel_min(_step_names(scalar)))
@@ -456,6 +462,9 @@ def emit_map(ctx, inputs, outputs, scalar, reuse=None):
         for text in lines + [f"{b}[i] = {r}" for b, r in zip(buffers, results)]:
             ctx.line("    " + text)
     for j, (var, buffer) in enumerate(zip(outputs, buffers)):
+        if outlined and buffer not in flats:
+            ctx.bind(var, buffer)
+            continue
         name = ctx.tmp("v")
         ctx.line(f"{name} = k_reshape({buffer}, {shape})")
         ctx.bind(var, name, base=inputs[reuse] if j == 0 and buffer in flats else None)

@@ -3,10 +3,10 @@
 A fused float loop is not written inline in ``graph_fn``: its body goes into the
 module's one ``graph_loops`` C callback (``numba.cfunc``), a branch per loop,
 over a range ``[lo, hi)`` of the flat index, reading its arrays through raw
-addresses. ``graph_fn`` gathers those addresses (and the bits of its run-time
-scalars) in a tuple with :func:`k_addresses` and calls :func:`k_run_loop`, a
-kernel shared by every graph, which runs the range on the
-calling thread for small sizes and splits it over numba's threads once one
+addresses. ``graph_fn`` calls :func:`k_run` with the loop's arrays and run-time
+scalars: it puts their addresses (and the scalars' bits) in a table on the stack
+and calls :func:`k_run_loop`, a kernel shared by every graph, which runs the range
+on the calling thread for small sizes and splits it over numba's threads once one
 thread would take ~100 us (:func:`parallel_min`, from the loop's step costs).
 
 Why a callback and not ``prange`` in the graph function: a parallel loop in
@@ -104,42 +104,64 @@ def _call_loop(typingctx, address, which, lo, hi, table):
     return signature, codegen
 
 
-@intrinsic
-def k_addresses(typingctx, *operands):
-    """A tuple of int64 with, for each operand, an array's data address or the bits
-    of a scalar (a float32 in the low 32 bits): what :func:`k_carray` and
-    :func:`k_from_bits` read back in the callback.
+def _words(context, builder, operands, values):
+    """The int64 word of each operand: an array's data address, the bits of a
+    scalar (a float32 in the low 32 bits), what :func:`k_carray` and
+    :func:`k_from_bits` read back in the callback."""
+    i64 = ir.IntType(64)
+    words = []
+    for value, kind in zip(values, operands):
+        if isinstance(kind, types.Array):
+            data = context.make_array(kind)(context, builder, value).data
+            words.append(builder.ptrtoint(data, i64))
+        elif isinstance(kind, types.Float):
+            width = kind.bitwidth
+            word = builder.bitcast(value, ir.IntType(width))
+            words.append(word if width == 64 else builder.zext(word, i64))
+        elif isinstance(kind, types.Boolean):
+            words.append(builder.zext(value, i64))
+        elif isinstance(kind, types.Integer):
+            words.append(context.cast(builder, value, kind, types.int64))
+        else:
+            raise TypeError(f"k_run: cannot pass {kind}")
+    return words
 
-    One intrinsic instead of filling an array: no allocation per call, and a line
-    numba types and lowers in a fraction of the time of a store per operand.
+
+@intrinsic
+def k_run(typingctx, address, which, threaded_from, *operands):
+    """Run loop ``which`` of the callback at ``address`` over the operands, arrays
+    of one size n and scalars, split over the threads from ``threaded_from``
+    elements (see :func:`parallel_min`).
+
+    One intrinsic for what took three statements (a tuple of the addresses, the
+    launch, a use of the arrays after it): each statement of ``graph_fn`` costs
+    compile time, about 4 ms here. The arrays are arguments of this call, so numba
+    keeps them alive until the loop has run. n is the size of the first array.
     """
     # numba hands the star arguments over packed in one StarArgTuple (one by one when
     # it types the call again, as numba's own assert_equiv notes).
     if len(operands) == 1 and isinstance(operands[0], types.StarArgTuple):
         operands = tuple(operands[0])
-    result = types.UniTuple(types.int64, len(operands))
+    first = next(k for k, kind in enumerate(operands) if isinstance(kind, types.Array))
+    launch = types.none(types.int64, types.int64, types.int64, types.int64, types.int64)
 
     def codegen(context, builder, signature, args):
         i64 = ir.IntType(64)
-        [packed] = args
+        address, which, threaded_from, packed = args
         values = cgutils.unpack_tuple(builder, packed, len(operands))
-        words = []
-        for value, kind in zip(values, operands):
-            if isinstance(kind, types.Array):
-                data = context.make_array(kind)(context, builder, value).data
-                words.append(builder.ptrtoint(data, i64))
-            elif isinstance(kind, types.Float):
-                width = kind.bitwidth
-                word = builder.bitcast(value, ir.IntType(width))
-                words.append(word if width == 64 else builder.zext(word, i64))
-            elif isinstance(kind, types.Boolean):
-                words.append(builder.zext(value, i64))
-            elif isinstance(kind, types.Integer):
-                words.append(context.cast(builder, value, kind, types.int64))
-            else:
-                raise TypeError(f"k_addresses: cannot pass {kind}")
-        return context.make_tuple(builder, result, words)
-    return result(types.StarArgTuple(tuple(operands))), codegen
+        words = _words(context, builder, operands, values)
+        table = cgutils.alloca_once(builder, ir.ArrayType(i64, len(words)))
+        for k, word in enumerate(words):
+            builder.store(word, cgutils.gep_inbounds(builder, table, 0, k))
+        size = context.make_array(operands[first])(context, builder, values[first]).nitems
+        callee = context.typing_context.resolve_value_type(k_run_loop)
+        callee.get_call_type(context.typing_context, launch.args, {})
+        run = context.get_function(callee, launch)
+        run(builder, [address, which, size, builder.ptrtoint(table, i64), threaded_from])
+        return context.get_dummy_value()
+    signature = types.none(types.int64, types.int64, types.int64,
+                           types.StarArgTuple(tuple(operands)))
+    return signature, codegen
 
 
 @intrinsic
@@ -159,18 +181,6 @@ def k_from_bits(typingctx, word, dtype):
     return kind(types.int64, dtype), codegen
 
 
-@intrinsic
-def _table_address(typingctx, addresses):
-    """The address of a copy of the int64 tuple ``addresses`` on the caller's stack
-    (valid until the calling kernel returns, which outlives the loop it runs)."""
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        slot = cgutils.alloca_once(builder, context.get_value_type(addresses))
-        builder.store(args[0], slot)
-        return builder.ptrtoint(slot, i64)
-    return types.int64(addresses), codegen
-
-
 # The parallel range is cut into at most this many pieces, handed out to the
 # threads in blocks by numba's scheduler. (Asking for the thread count in compiled
 # code would make every caller uncacheable: numba reads it through a dynamic address.)
@@ -185,37 +195,29 @@ def _run_parallel(address, which, n, table):
 
 
 @njit(cache=True)
-def k_run_loop(address, which, n, addresses, threaded_from):
+def k_run_loop(address, which, n, table, threaded_from):
     """Run loop ``which`` of the callback at ``address`` over ``n`` elements, split
     over the threads from ``threaded_from`` elements (see :func:`parallel_min`);
-    ``addresses`` is the tuple :func:`k_addresses` made."""
-    table = _table_address(addresses)
+    ``table``: the address of the operands' words (:func:`k_run`)."""
     if n >= threaded_from:
         _run_parallel(address, which, n, table)
     elif n > 0:
         _call_loop(address, which, 0, n, table)
 
 
-@njit(cache=True)
-def k_keep(*arrays):
-    """A use of ``arrays`` after the loop ran: numba frees a local after its last use,
-    and the loop reads them through addresses numba does not see."""
-    return len(arrays)
-
-
-def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
+def emit_outlined(ctx, arrays, scalars, outputs, body, threaded_from):
     """Write the graph-function side of an outlined loop and record its body.
 
-    ``arrays``/``outputs``: (local name in graph_fn, dtype) of the flat inputs and
-    output buffers; ``scalars``: (expression, dtype) of run-time scalars.
+    ``arrays``/``outputs``: (local name in graph_fn, dtype) of the inputs and
+    output buffers, C-contiguous arrays of one size; ``scalars``: (expression,
+    dtype) of run-time scalars.
     ``body(inputs, scalars, outputs)`` returns ``(prelude, stages)`` given the
     callback-side names (arrays are indexed as ``name[i]``): lines run once, then
     the bodies of loops over ``i`` run one after the other (see
     ``elemwise.staged_loop``); with several stages they run chunk by chunk.
     ``threaded_from``: the size from which the loop runs on threads.
     """
-    table = ctx.tmp("p")
-    fill, header, keep, names = [], [], [], ([], [], [])
+    fill, header, names = [], [], ([], [], [])
     local_of = {}    # graph_fn buffer -> its array in the callback
     for group, entries in enumerate((arrays, scalars, outputs)):
         for expression, dtype in entries:
@@ -228,12 +230,11 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
             slot = len(header)
             local = ctx.tmp("c")
             if group == 1:
-                # A scalar travels as its bits (k_addresses), cast to its dtype first.
+                # A scalar travels as its bits (k_run), cast to its dtype first.
                 fill.append(f"np.{dtype}({expression})")
                 header.append(f"{local} = k_from_bits(ptrs[{slot}], np.{dtype})")
             else:
                 fill.append(expression)
-                keep.append(expression)
                 header.append(f"{local} = k_carray(ptrs[{slot}], base, n, np.{dtype})")
                 local_of[expression] = local
             names[group].append(local)
@@ -247,9 +248,7 @@ def emit_outlined(ctx, size, arrays, scalars, outputs, body, threaded_from):
         chunked = [f"for base in range(lo, hi, {CHUNK}):", f"    n = min({CHUNK}, hi - base)"]
         lines = prelude + chunked + ["    " + text for text in header + loop]
     which = _branch(ctx, lines)
-    ctx.line(f"{table} = k_addresses({', '.join(fill)})")
-    ctx.line(f"k_run_loop(loops, {which}, {size}, {table}, {threaded_from})")
-    ctx.line(f"k_keep({', '.join(keep)})")
+    ctx.line(f"k_run(loops, {which}, {threaded_from}, {', '.join(fill)})")
 
 
 # The names ctx.tmp() makes: a lowercase prefix, an underscore, a counter.

@@ -273,7 +273,9 @@ def lower(fgraph):
         "from graphc.backends.numba.runtime import *",
         "",
         "",
-        "@numba.njit(error_model='numpy')",   # cached by cache.GraphCache
+        # Cached by cache.GraphCache. Python calls it through its CPython wrapper
+        # only: numba's C wrapper would be lowered and compiled for nothing.
+        "@numba.njit(error_model='numpy', no_cfunc_wrapper=True)",
         f"def {FUNC_NAME}({', '.join(params)}):",
     ]
     body = ctx.lines + ["    return (" + "".join(r + ", " for r in results) + ")"]
