@@ -435,7 +435,7 @@ def test_second_process_loads_machine_code_from_the_cache(tmp_path):
 def test_graph_calls_shared_kernels_by_symbol_without_linking_them(rng, tmp_path,
                                                                    monkeypatch):
     # An empty compile directory: the graph is compiled here, so the compile result
-    # still has its library. k_matmul is called, not linked.
+    # still has its library. k_dot is called, not linked.
     monkeypatch.setattr(graphc.config, "compiledir", str(tmp_path))
     scale = float(rng.uniform(1, 2))
     x, w = T.fmatrix("x"), T.fmatrix("w")
@@ -443,8 +443,8 @@ def test_graph_calls_shared_kernels_by_symbol_without_linking_them(rng, tmp_path
     dispatcher = f._run.dispatcher
     library = dispatcher.overloads[dispatcher.signatures[0]].library
     called = {name for _, name, _, _ in getattr(library, "graphc_kernels", ())}
-    assert "k_matmul" in called
-    assert "k_matmul" not in {linked.name for linked in library._linking_libraries}
+    assert "k_dot" in called
+    assert "k_dot" not in {linked.name for linked in library._linking_libraries}
     xv, wv = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(3, 5)).astype("float32")
     assert_close(f(xv, wv), xv.astype("float64") @ wv * scale, "float32")
 
@@ -459,9 +459,13 @@ def test_cached_graph_whose_kernel_was_recompiled_is_a_miss():
     impl = f._run.dispatcher.graphc_cache._impl
     array = types.Array(types.float32, 3, "C")
     stale = [("graphc.backends.numba.reduction", "k_red_sum",
-              (array, types.Array(types.float32, 2, "C")), "_ZN_no_such_symbol")]
+              (array, types.NumberClass(types.float32)), "_ZN_no_such_symbol")]
     context = f._run.dispatcher.targetctx
     assert impl.rebuild(context, (stale, None)) is None
+    # A kernel that no longer takes the listed arguments: a miss too.
+    gone = [("graphc.backends.numba.reduction", "k_red_sum",
+             (array, types.Array(types.float32, 2, "C")), "_ZN_no_such_symbol")]
+    assert impl.rebuild(context, (gone, None)) is None
 
 
 def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path, monkeypatch):

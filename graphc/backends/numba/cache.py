@@ -296,8 +296,11 @@ class GraphCacheImpl(CompileResultCacheImpl):
     def rebuild(self, target_context, payload):
         kernels, data = payload
         for module_name, name, argtypes, symbol in kernels:
-            dispatcher = getattr(importlib.import_module(module_name), name)
-            compile_function(dispatcher, argtypes)
+            try:
+                dispatcher = getattr(importlib.import_module(module_name), name)
+                compile_function(dispatcher, argtypes)
+            except Exception:   # the kernel is gone or takes other arguments now
+                return None
             if dispatcher.overloads[argtypes].fndesc.mangled_name != symbol:
                 return None    # the kernel was recompiled since: compile the graph again
         return super().rebuild(target_context, data)

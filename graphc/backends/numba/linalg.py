@@ -23,7 +23,7 @@ from graphc.graph import TensorType, Variable
 from graphc.ops.elemwise import SCALARS, Composite
 from graphc.ops.linalg import Det, Dot, Gemm, Matmul, MatrixInverse, MatrixPinv
 from graphc.backends.numba import blas
-from graphc.backends.numba.elemwise import emit_map
+from graphc.backends.numba.elemwise import emit_map, k_bc
 from graphc.backends.numba.lower import literal, np_dtype
 
 
@@ -120,10 +120,20 @@ def k_matmul(x, y, o):
 
 
 @njit(cache=True, error_model="numpy")
-def k_gemm(alpha, x, y, beta, z, o):
-    """``o = beta * z + alpha * (x @ y)``; ``o`` is C-contiguous, of the broadcast shape.
+def k_dot(x, y):
+    """``x @ y`` for 2-d float arrays, a new C-contiguous array."""
+    o = np.empty((x.shape[0], y.shape[1]), x.dtype)
+    k_matmul(x, y, o)
+    return o
 
-    When the product has the output's shape (every training step), ``o`` starts
+
+@njit(cache=True, error_model="numpy")
+def k_gemm(alpha, x, y, beta, z):
+    """``beta * z + alpha * (x @ y)``, a new C-contiguous array of the broadcast shape.
+
+    ``alpha`` and ``beta`` come as float64 (the literals of the generated code),
+    used in the arrays' dtype. When the product has the output's shape (every
+    training step), the output starts
     as ``z`` broadcast and one BLAS call adds ``alpha * x @ y`` into it, reading
     ``x.T``-style operands through the transpose flag. Otherwise (a product that
     is itself broadcast, rare) the product is computed, then combined.
@@ -132,6 +142,7 @@ def k_gemm(alpha, x, y, beta, z, o):
     N = y.shape[1]
     if y.shape[0] != K:
         raise ValueError("graphc: matrix product of misaligned shapes")
+    o = np.empty((k_bc(z.shape[0], M), k_bc(z.shape[1], N)), x.dtype)
     rows, cols = o.shape
     fits = rows == M and cols == N
     if fits and beta != 0:
@@ -149,12 +160,21 @@ def k_gemm(alpha, x, y, beta, z, o):
                 zij = z[i if z.shape[0] != 1 else 0, j if z.shape[1] != 1 else 0]
                 pij = target[i if M != 1 else 0, j if N != 1 else 0]
                 o[i, j] = beta * zij + alpha * pij
+    return o
 
 
 @njit(cache=True, error_model="numpy")
 def k_batched_matmul(x3, y3, o3):
     for j in range(o3.shape[0]):
         _product_into(1.0, x3[j], y3[j], 0.0, o3[j])
+
+
+@njit(cache=True, error_model="numpy")
+def k_int_dot(x, y):
+    """``x @ y`` for 2-d integer (or boolean) arrays, a new array."""
+    o = np.empty((x.shape[0], y.shape[1]), x.dtype)
+    k_int_matmul(x, y, o)
+    return o
 
 
 @njit(cache=True, error_model="numpy")
@@ -193,22 +213,20 @@ def lower_dot(ctx, node):
     out = node.outputs[0]
     dtype = out.dtype
     a, b = _operand(ctx, x, dtype), _operand(ctx, y, dtype)
-    name = ctx.tmp("v")
     # As 2-d matrices (a vector is one row or one column), then the true shape.
-    a2, b2, o = ctx.tmp("m"), ctx.tmp("m"), ctx.tmp("o")
-    ctx.line(f"{a2} = k_reshape({a}, (1, -1))" if x.ndim == 1 else f"{a2} = {a}")
-    ctx.line(f"{b2} = k_reshape({b}, (-1, 1))" if y.ndim == 1 else f"{b2} = {b}")
-    ctx.line(f"{o} = k_empty(({a2}.shape[0], {b2}.shape[1]), {np_dtype(dtype)})")
-    kernel = "k_matmul" if _has_blas(dtype) else "k_int_matmul"
-    ctx.line(f"{kernel}({a2}, {b2}, {o})")
+    a2 = f"k_reshape({a}, (1, -1))" if x.ndim == 1 else a
+    b2 = f"k_reshape({b}, (-1, 1))" if y.ndim == 1 else b
+    o = ctx.tmp("o")
+    kernel = "k_dot" if _has_blas(dtype) else "k_int_dot"
+    ctx.line(f"{o} = {kernel}({a2}, {b2})")
+    if out.ndim == 2:
+        ctx.bind(out, o)
+        return
+    name = ctx.tmp("v")
     if out.ndim == 0:
         ctx.line(f"{name} = {o}[0, 0]")
-    elif x.ndim == 1:
-        ctx.line(f"{name} = k_reshape({o}, -1)")
-    elif y.ndim == 1:
-        ctx.line(f"{name} = k_reshape({o}, -1)")
     else:
-        ctx.line(f"{name} = {o}")
+        ctx.line(f"{name} = k_reshape({o}, -1)")
     ctx.bind(out, name)
 
 
@@ -247,12 +265,12 @@ def lower_gemm(ctx, node):
     out = node.outputs[0]
     if z.ndim == 2 and _has_blas(out.dtype) and x.dtype == y.dtype == out.dtype:
         zs, xs, ys = ctx.array(z), ctx.get(x), ctx.get(y)
-        o, name = ctx.tmp("o"), ctx.tmp("v")
-        shape = (f"(k_bc({zs}.shape[0], {xs}.shape[0]), "
-                 f"k_bc({zs}.shape[1], {ys}.shape[1]))")
-        ctx.line(f"{o} = k_empty({shape}, {np_dtype(out.dtype)})")
-        alpha, beta = (literal(v, out.dtype) for v in (node.op.alpha, node.op.beta))
-        ctx.line(f"k_gemm({alpha}, {xs}, {ys}, {beta}, {zs}, {o})")
+        o = ctx.tmp("o")
+        # Bare float literals where they are finite: a cast is four more numba
+        # instructions to type and lower, and k_gemm converts them anyway.
+        alpha, beta = (repr(float(v)) if np.isfinite(v) else literal(v, "float64")
+                       for v in (node.op.alpha, node.op.beta))
+        ctx.line(f"{o} = k_gemm({alpha}, {xs}, {ys}, {beta}, {zs})")
         ctx.bind(out, o)
         return
     # Other dtypes and shapes: the product, then one elementwise loop.

@@ -132,6 +132,13 @@ class Context:
         index = ", ".join(["0"] * var.ndim)
         return f"{self.get(var)}[{index}]"
 
+    def int64(self, var):
+        """``var`` as an int64 scalar (a shape entry is one already: no cast, which
+        would be four more numba instructions to type and lower)."""
+        if np.dtype(var.dtype) == np.int64:
+            return self.scalar(var)
+        return f"np.int64({self.scalar(var)})"
+
     def is_unit(self, var):
         """True where the static shape says ``var`` holds exactly one element."""
         return var.ndim == 0 or all(s == 1 for s in var.type.shape)

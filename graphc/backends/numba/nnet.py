@@ -160,8 +160,9 @@ def k_log_softmax(x, o):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
-def k_logsumexp(x, o):
+def k_logsumexp(x, dtype):
     P, R, Q = x.shape
+    o = np.empty((P, Q), dtype)
     if Q == 1:
         x2, o1 = x.reshape((P, R)), o.reshape(P)
         if P > 1 and P * R >= PARALLEL_MIN:
@@ -169,7 +170,7 @@ def k_logsumexp(x, o):
         else:
             for p in range(P):
                 o1[p] = _logsumexp_c(x2[p])
-        return
+        return o
     for p in range(P):
         for q in range(Q):
             m = _row_max(x, p, q, R) if R else zero_of(x)
@@ -179,6 +180,7 @@ def k_logsumexp(x, o):
             for r in range(R):
                 total += fexp(x[p, r, q] - m)
             o[p, q] = np.log(total) + m
+    return o
 
 
 @njit(cache=True, error_model="numpy")

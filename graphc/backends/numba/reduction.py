@@ -3,7 +3,9 @@
 Every reduction first views its input as a C-contiguous 3-d array
 ``(pre, reduced, post)``: reduced axes that form one block need no copy;
 others are transposed to the end (one copy). A handful of kernels then serve
-every graph: ``k_red_<kind>(x3, out2)``. Floating sums accumulate in float64
+every graph: ``k_red_<kind>(x3, dtype)`` returns the ``(pre, post)`` result
+(allocated in the kernel: one statement of ``graph_fn`` less per reduction, and
+each costs compile time). Floating sums accumulate in float64
 (more accurate than NumPy's float32 pairwise sum, never less).
 """
 import numpy as np
@@ -46,8 +48,9 @@ def _acc_row_impl(o, n):
 
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
-def k_red_sum(x, o):
+def k_red_sum(x, dtype):
     P, R, Q = x.shape
+    o = np.empty((P, Q), dtype)
     for p in range(P):
         if Q == 1:
             acc = _acc_zero(o)
@@ -61,17 +64,20 @@ def k_red_sum(x, o):
                     row[q] += x[p, r, q]
             for q in range(Q):
                 o[p, q] = row[q]
+    return o
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_prod(x, o):
+def k_red_prod(x, dtype):
     P, R, Q = x.shape
+    o = np.empty((P, Q), dtype)
     for p in range(P):
         for q in range(Q):
             acc = _acc_zero(o) + 1
             for r in range(R):
                 acc *= x[p, r, q]
             o[p, q] = acc
+    return o
 
 
 def _extreme_row(row, sign):
@@ -129,18 +135,23 @@ def _red_extreme(x, o, sign):
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_max(x, o):
+def k_red_max(x, dtype):
+    o = np.empty((x.shape[0], x.shape[2]), dtype)
     _red_extreme(x, o, 1)
+    return o
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_min(x, o):
+def k_red_min(x, dtype):
+    o = np.empty((x.shape[0], x.shape[2]), dtype)
     _red_extreme(x, o, -1)
+    return o
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_all(x, o):
+def k_red_all(x, dtype):
     P, R, Q = x.shape
+    o = np.empty((P, Q), dtype)
     for p in range(P):
         for q in range(Q):
             acc = True
@@ -149,11 +160,13 @@ def k_red_all(x, o):
                     acc = False
                     break
             o[p, q] = acc
+    return o
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_any(x, o):
+def k_red_any(x, dtype):
     P, R, Q = x.shape
+    o = np.empty((P, Q), dtype)
     for p in range(P):
         for q in range(Q):
             acc = False
@@ -162,6 +175,7 @@ def k_red_any(x, o):
                     acc = True
                     break
             o[p, q] = acc
+    return o
 
 
 @njit(cache=True, error_model="numpy")
@@ -185,13 +199,17 @@ def _red_arg_extreme(x, o, sign):
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_argmax(x, o):
+def k_red_argmax(x, dtype):
+    o = np.empty((x.shape[0], x.shape[2]), dtype)
     _red_arg_extreme(x, o, 1)
+    return o
 
 
 @njit(cache=True, error_model="numpy")
-def k_red_argmin(x, o):
+def k_red_argmin(x, dtype):
+    o = np.empty((x.shape[0], x.shape[2]), dtype)
     _red_arg_extreme(x, o, -1)
+    return o
 
 
 @njit(cache=True, error_model="numpy")
@@ -250,11 +268,11 @@ def view3(ctx, x, axes):
 
 
 def emit_reduce(ctx, x, axes, out, kernel):
-    """Reduce ``x`` over ``axes`` with ``kernel(x3, o2)`` into the variable ``out``."""
+    """Reduce ``x`` over ``axes`` with ``kernel(x3, dtype) -> o2`` into the variable
+    ``out``."""
     x3, kept = view3(ctx, x, axes)
     o2 = ctx.tmp("o")
-    ctx.line(f"{o2} = k_empty(({x3}.shape[0], {x3}.shape[2]), {np_dtype(out.dtype)})")
-    ctx.line(f"{kernel}({x3}, {o2})")
+    ctx.line(f"{o2} = {kernel}({x3}, {np_dtype(out.dtype)})")
     ctx.bind_reshaped(out, o2, 2, kept)
 
 
@@ -296,7 +314,7 @@ def lower_sum_to_shape_of(ctx, node):
     if g.ndim == 0:
         ctx.bind(out, ctx.get(g))
         return
-    dims = "".join(f"np.int64({ctx.scalar(target)}), " for target in shape)
+    dims = "".join(ctx.int64(target) + ", " for target in shape)
     name = ctx.tmp("v")
     ctx.line(f"{name} = k_sum_to({ctx.array(g)}, ({dims}))")
     # A view of g when nothing was broadcast (the op's view_map says so).

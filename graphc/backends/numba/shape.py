@@ -163,7 +163,8 @@ def lower_shape(ctx, node):
 
 def lower_shape_i(ctx, node):
     name = ctx.tmp("v")
-    ctx.line(f"{name} = np.int64({ctx.get(node.inputs[0])}.shape[{node.op.axis}])")
+    # A shape entry is an int64 already (intp, on the 64-bit machines numba runs on).
+    ctx.line(f"{name} = {ctx.get(node.inputs[0])}.shape[{node.op.axis}]")
     ctx.bind(node.outputs[0], name)
 
 
@@ -203,7 +204,7 @@ def lower_alloc(ctx, node):
     if out.ndim == 0:
         ctx.bind(out, ctx.scalar(value))
         return
-    dims = _tuple(f"np.int64({ctx.scalar(s)})" for s in shape)
+    dims = _tuple(ctx.int64(s) for s in shape)
     name = ctx.tmp("v")
     if ctx.is_unit(value):
         ctx.line(f"{name} = k_full({dims}, {ctx.scalar(value)}, {np_dtype(out.dtype)})")
