@@ -215,11 +215,14 @@ def _optimize_linked_graph(library, numba_optimize=codegen.CPUCodeLibrary._optim
     numba links the kernels ``graph_fn`` calls into its module (here only the small
     helpers of ``LINKED_MODULES``) and runs the full module pipeline over all of it
     again, though each kernel was optimized when it was compiled. ``graph_fn`` gets
-    numba's cheap pipeline (inlining, simplification) and reference-count pruning, then the
-    full function pipeline on its own functions. Its hot loops are in the kernels
-    and in ``graph_loops``, which keep the full one. Measured on the MLP: LLVM 0.55
-    against 0.6-0.8 s (1.75 -> 0.95 s when every kernel was linked), the step the
-    same, the 10-op call 2.4 -> 2.5 us.
+    numba's cheap pipeline (inlining, simplification) and reference-count pruning
+    only; its functions had numba's full function pipeline when they were added.
+    Its hot loops are in the kernels and in ``graph_loops``, which keep the full
+    one. Measured on the MLP: LLVM 0.55 against 0.6-0.8 s (1.75 -> 0.95 s when every
+    kernel was linked), the step the same. A second run of the function pipeline
+    after linking cost 0.04 s of the MLP's compile and changed neither the 10-op
+    call (2.4 us) nor the step; code generation without optimization (``optnone``)
+    saved 0.01-0.02 s and cost 0.05-0.1 us per call: neither is done.
     """
     if library.name != "graph_fn":
         return numba_optimize(library)
@@ -229,12 +232,6 @@ def _optimize_linked_graph(library, numba_optimize=codegen.CPUCodeLibrary._optim
         cost="cheap")
     cheap.run(library._final_module, builder)
     library._final_module = codegen.remove_redundant_nrt_refct(library._final_module)
-    # The full function pipeline on graph_fn and its wrappers, now with the small
-    # kernels inlined: it pays back its cost on every call.
-    for function in library._final_module.functions:
-        if "graph_fn" in function.name and not function.is_declaration:
-            passes, builder = codegen_._function_pass_manager()
-            passes.run(function, builder)
 
 
 if hasattr(codegen, "remove_redundant_nrt_refct"):    # this numba's internals, else not
