@@ -19,7 +19,11 @@ from graphc.ops import subtensor
 # ------------------------------------------------------------------ constructors
 _PREFIXES = {"": None, "f": "float32", "d": "float64", "i": "int32", "l": "int64",
              "b": "int8"}
-_RANKS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4}
+# Each kind's static shape: None is a length known when called. Theano's row and col
+# are matrices with one axis broadcastable (of length 1).
+_KINDS = {"scalar": (), "vector": (None,), "matrix": (None, None), "row": (1, None),
+          "col": (None, 1), "tensor3": (None,) * 3, "tensor4": (None,) * 4,
+          "tensor5": (None,) * 5}
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):
@@ -49,29 +53,32 @@ def tensor(dtype=None, shape=None, name=None, broadcastable=None):
     return Variable(TensorType(dtype or config.floatX, shape, broadcastable), name=name)
 
 
-def _constructor(rank, fixed_dtype, public_name):
+def _constructor(kind_shape, fixed_dtype, public_name):
+    rank = len(kind_shape)
+
     def make(name=None, dtype=None, shape=None):
         chosen = fixed_dtype or dtype or config.floatX
         if fixed_dtype and dtype and np.dtype(dtype) != np.dtype(fixed_dtype):
             raise GraphcTypeError(f"{public_name} is {fixed_dtype}; got dtype={dtype}")
-        static = (None,) * rank if shape is None else tuple(shape)
+        static = kind_shape if shape is None else tuple(shape)
         if len(static) != rank:
             raise GraphcTypeError(f"{public_name} has {rank} axes; got shape={shape}")
         return Variable(TensorType(chosen, static), name=name)
     make.__name__ = public_name
-    make.__doc__ = (f"A symbolic {rank}-d input of dtype "
+    make.__doc__ = (f"A symbolic {rank}-d input of static shape {kind_shape} and dtype "
                     f"{fixed_dtype or 'config.floatX'} (``name`` optional).")
     return make
 
 
 for _prefix, _dtype in _PREFIXES.items():
-    for _rank_name, _rank in _RANKS.items():
-        globals()[_prefix + _rank_name] = _constructor(_rank, _dtype, _prefix + _rank_name)
+    for _kind, _shape in _KINDS.items():
+        globals()[_prefix + _kind] = _constructor(_shape, _dtype, _prefix + _kind)
 
-scalar, vector, matrix, tensor3, tensor4 = (globals()[n] for n in _RANKS)
+scalar, vector, matrix, row, col, tensor3, tensor4, tensor5 = (globals()[n] for n in _KINDS)
 
-_PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices",
-            "tensor3": "tensor3s", "tensor4": "tensor4s"}
+_PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices", "row": "rows",
+            "col": "cols", "tensor3": "tensor3s", "tensor4": "tensor4s",
+            "tensor5": "tensor5s"}
 
 
 def _plural(single, public_name):
@@ -462,6 +469,10 @@ __all__ = [
     "tensordot", "tile", "transpose", "true_div", "true_divide", "var", "vector", "where",
     "xor", "zeros", "zeros_like",
 ]
+# Theano's rows, columns and 5-d tensors, in every dtype (and plural).
+__all__ += [_prefix + _kind for _prefix in _PREFIXES for _kind in ("row", "col", "tensor5")]
+__all__ += [_prefix + _plural for _prefix in _PREFIXES
+            for _plural in ("rows", "cols", "tensor5s")]
 # Theano's special functions, rounding modes, angle conversions and comparisons.
 __all__ += [
     "allclose", "arccosh", "arcsinh", "arctanh", "deg2rad", "erfc", "erfcinv", "erfinv",

@@ -1,4 +1,5 @@
 """The numba backend: lowering to text, compiling, and agreeing with the python oracle."""
+import gc
 import os
 import re
 import subprocess
@@ -59,6 +60,38 @@ def test_backend_source_is_exposed():
     x = T.dvector("x")
     f = graphc.function([x], T.tanh(x), backend="numba")
     assert "fm_tanh64" in f.backend_source
+
+
+def test_compile_leaves_the_garbage_collector_as_it_was(tmp_path, monkeypatch):
+    # The collector is paused while numba compiles (compile time), then restored:
+    # on when it was on, including after a compile that fails, off when it was off.
+    monkeypatch.setattr(graphc.config, "compiledir", str(tmp_path))
+    x = T.dvector("x")
+    assert gc.isenabled()
+    graphc.function([x], T.exp(x) * 3.5, backend="numba")
+    assert gc.isenabled()
+    from graphc.backends.numba import BACKEND
+    with pytest.raises(Exception):
+        BACKEND.compile(None)     # not a graph: fails inside the paused region
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        graphc.function([x], T.exp(x) * 4.5, backend="numba")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_loops_run_straight_into_outputs_of_their_shape():
+    # A new output of an outlined loop is allocated in its final shape and is the
+    # node's result (no reshape); the launch is one k_run statement.
+    x, y = T.fmatrix("x"), T.frow("y")
+    f = graphc.function([x, y], T.exp(x) * y, backend="numba")
+    assert f.backend_source.count("k_run(loops, ") == 1      # one fused loop
+    assert "k_reshape" not in f.backend_source
+    xv = np.linspace(-2, 2, 12, dtype="float32").reshape(3, 4)
+    yv = np.float32([[1, 2, 3, 4]])
+    assert_close(f(xv, yv), np.exp(xv.astype("float64")) * yv, "float32")
 
 
 # ----------------------------------------------------------------- elemwise

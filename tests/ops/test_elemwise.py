@@ -339,16 +339,30 @@ def test_elementwise_on_empty_arrays(backend):
 def test_constructors_have_the_documented_dtypes_and_ranks():
     prefixes = {"": config.floatX, "f": "float32", "d": "float64", "i": "int32",
                 "l": "int64", "b": "int8"}
-    ranks = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4}
+    shapes = {"scalar": (), "vector": (None,), "matrix": (None, None), "row": (1, None),
+              "col": (None, 1), "tensor3": (None,) * 3, "tensor4": (None,) * 4,
+              "tensor5": (None,) * 5}
     for prefix, dtype in prefixes.items():
-        for rank_name, ndim in ranks.items():
-            var = getattr(T, prefix + rank_name)("v")
-            assert var.dtype == dtype, prefix + rank_name
-            assert var.ndim == ndim, prefix + rank_name
+        for kind, shape in shapes.items():
+            var = getattr(T, prefix + kind)("v")
+            assert var.dtype == dtype, prefix + kind
+            assert var.type.shape == shape, prefix + kind
             assert var.name == "v"
     t = T.tensor("float64", shape=(None, 3))
     assert t.dtype == "float64" and t.ndim == 2 and t.type.shape == (None, 3)
     assert T.matrix(dtype="float64").dtype == "float64"
+
+
+def test_row_and_col_broadcast_as_in_theano(backend):
+    # Theano's T.row / T.col: a matrix with one axis of length 1, broadcast against
+    # a matrix (a bias row, a column of weights); another length is refused.
+    x, r, c = T.dmatrix("x"), T.drow("r"), T.dcol("c")
+    f = graphc.function([x, r, c], x * r + c, backend=backend)
+    xv = np.arange(6.0).reshape(2, 3)
+    rv, cv = np.array([[1.0, 2.0, 3.0]]), np.array([[10.0], [20.0]])
+    assert_close(f(xv, rv, cv), xv * rv + cv)
+    with pytest.raises(graphc.GraphcError, match="r"):
+        f(xv, xv, cv)
 
 
 def test_static_shape_from_tensor_is_checked_at_call(backend):

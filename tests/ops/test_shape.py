@@ -251,3 +251,7 @@ def test_plural_constructors_make_named_inputs():
     assert (a.name, b.name, a.dtype, a.ndim) == ("a", "b", "float64", 2)
     xs = T.fvectors(3)
     assert len(xs) == 3 and all(v.dtype == "float32" and v.ndim == 1 for v in xs)
+    r, c = T.frows("r") + T.lcols("c")
+    assert (r.type.shape, r.dtype, c.type.shape, c.dtype) == ((1, None), "float32",
+                                                              (None, 1), "int64")
+    assert [v.ndim for v in T.tensor5s(2)] == [5, 5]

@@ -166,7 +166,7 @@ def k_run(typingctx, address, which, threaded_from, *operands):
 
 @intrinsic
 def k_from_bits(typingctx, word, dtype):
-    """The scalar of ``dtype`` whose bits :func:`k_addresses` put in ``word``."""
+    """The scalar of ``dtype`` whose bits :func:`k_run` put in ``word``."""
     kind = dtype.instance_type
 
     def codegen(context, builder, signature, args):
