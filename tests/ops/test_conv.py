@@ -257,6 +257,15 @@ def test_pool_old_names_dtypes_and_static_shape(backend, rng):
     np.testing.assert_array_equal(got_c, ref_pool(iv, (2, 2)))
 
 
+def test_pool_from_theanos_signal_path(backend):
+    # Theano code imports pooling as ``from theano.tensor.signal import pool``.
+    from graphc.tensor.signal import pool
+    x = T.ftensor4("x")
+    f = graphc.function([x], pool.pool_2d(x, ws=(2, 2), ignore_border=True), backend=backend)
+    xv = np.arange(32, dtype="float32").reshape(1, 2, 4, 4)
+    assert_close(f(xv), ref_pool(xv, (2, 2)))
+
+
 def test_pool_window_larger_than_input_is_empty():
     x = T.tensor("float64", shape=(1, 1, 2, 2))
     y = T.nnet.pool_2d(x, (3, 3))
