@@ -12,7 +12,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -83,16 +82,6 @@ if __name__ == "__main__":
         compile_s, step = lenet_step(backend)
         print(f"LeNet step, batch 64, {backend:<7} {step:8.2f} ms   (compile + first call "
               f"{compile_s:.2f} s)")
-    # The best of two of each: one compile is one sample.
-    cold, cold_imported, cached, imported = [], [], [], []
-    for _ in range(2):
-        with tempfile.TemporaryDirectory() as compiledir:
-            cold.append(compile_seconds_in_new_process(compiledir))
-            cached.append(compile_seconds_in_new_process(compiledir))
-            imported.append(compile_seconds_in_new_process(compiledir, True))
-        with tempfile.TemporaryDirectory() as compiledir:
-            cold_imported.append(compile_seconds_in_new_process(compiledir, True))
-    print(f"LeNet compile + first call, numba, each in a new process: {min(cold):.2f} s for "
-          f"a graph not seen before ({min(cold_imported):.2f} s of it after the backend's "
-          f"import), {min(cached):.2f} s from the disk cache ({min(imported):.2f} s of it "
-          "after the backend's import)")
+    from compile_times import best_compile_seconds, describe
+    figures = best_compile_seconds(compile_seconds_in_new_process, repeats=2)
+    print(f"LeNet compile + first call, numba, each in a new process: {describe(figures)}")

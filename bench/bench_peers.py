@@ -24,13 +24,13 @@ created with ``--system-site-packages`` keeps graphc's own environment unchanged
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 import graphc
 import graphc.tensor as T
+from compile_times import best_compile_seconds, describe
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -408,21 +408,8 @@ def main(selected, isolated=True):
             report(title, list(runs), lambda name: checked_time(runs[name], name, reference),
                    unit)
     if "compile" in selected:
-        # The best of three of each: one compile is one sample, and this machine's
-        # neighbours move a single one by up to 30%.
-        cold, cold_imported, cached, imported = [], [], [], []
-        for _ in range(3):
-            with tempfile.TemporaryDirectory() as compiledir:
-                cold.append(compile_seconds_in_new_process(compiledir))
-                cached.append(compile_seconds_in_new_process(compiledir))
-                imported.append(compile_seconds_in_new_process(compiledir, True))
-            with tempfile.TemporaryDirectory() as compiledir:
-                cold_imported.append(compile_seconds_in_new_process(compiledir, True))
-        print(f"\ncompile the MLP train function, each in a new process: {min(cold):.2f} s "
-              f"for a graph not seen before ({min(cold_imported):.2f} s of it after the "
-              f"backend's import), {min(cached):.2f} s from the disk cache "
-              f"({min(imported):.2f} s of it after the backend's import)")
-
+        figures = best_compile_seconds(compile_seconds_in_new_process, repeats=3)
+        print(f"\ncompile the MLP train function, each in a new process: {describe(figures)}")
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
