@@ -209,6 +209,10 @@ def _g_clip(inputs, z, gz):
     return [switch(inside, gz, zero), switch(lt(x, lo), gz, zero), switch(gt(x, hi), gz, zero)]
 
 
+def _relu(x):
+    return np.maximum(x, np.zeros((), x.dtype))
+
+
 def _unary(rule):
     """Gradient rule ``gz * rule(x, z)`` for a one-input scalar."""
     def grad(inputs, z, gz):
@@ -242,6 +246,10 @@ _TABLE = {
     "minimum": (2, np.minimum, upcast, _g_max_min),
     "neg": (1, np.negative, upcast, lambda i, z, gz: [neg(gz)]),
     "abs": (1, np.abs, upcast, _unary(lambda x, z: sgn(x))),
+    # max(x, 0) with Theano's gradient 0.5 * (1 + sgn(x)): 0.5 at 0, as its
+    # 0.5 * (x + |x|) and the central finite difference give (maximum's tie rule
+    # would give 1); the value is exact, and relu(-inf) is 0 where Theano's is NaN.
+    "relu": (1, _relu, upcast, _unary(lambda x, z: mul(add(sgn(x), 1), 0.5))),
     "sgn": (1, np.sign, upcast, None),
     "sqr": (1, np.square, upcast, _unary(lambda x, z: mul(x, 2))),
     "inv": (1, _errstate(np.reciprocal), to_float, _unary(lambda x, z: neg(sqr(z)))),
@@ -593,6 +601,7 @@ maximum = _builder("maximum")
 minimum = _builder("minimum")
 neg = _builder("neg")
 abs = _builder("abs")
+relu = _builder("relu")
 sgn = _builder("sgn")
 sqr = _builder("sqr")
 inv = _builder("inv")

@@ -37,7 +37,8 @@ def relu(x, alpha=0):
     """
     x = basic.as_variable(x)
     if alpha == 0:
-        return ew.maximum(x, 0)
+        # Theano's gradient at 0 (0.5): see the relu scalar in graphc/ops/elemwise.py.
+        return ew.relu(x)
     return ew.switch(ew.gt(x, 0), x, ew.mul(alpha, x))
 
 

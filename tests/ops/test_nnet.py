@@ -34,6 +34,24 @@ def test_activations(backend, rng):
         assert_close(got, want)
 
 
+def test_relu_gradient_at_zero_is_theanos(backend):
+    # Theano's relu is 0.5 * (x + |x|): its gradient at exactly 0 is 0.5, the
+    # central finite difference (a pre-activation is exactly 0 on a zero background
+    # with zero bias). The value stays exact: relu(-inf) is 0 and NaN propagates.
+    x = T.dvector("x")
+    y = T.nnet.relu(x)
+    f = graphc.function([x], [y, graphc.grad(y.sum(), x)], backend=backend)
+    xv = np.array([-np.inf, -2.0, 0.0, 3.0, np.inf, np.nan])
+    value, slope = f(xv)
+    np.testing.assert_array_equal(value, [0.0, 0.0, 0.0, 3.0, np.inf, np.nan])
+    np.testing.assert_array_equal(slope, [0.0, 0.0, 0.5, 1.0, 1.0, np.nan])
+    graphc.verify_grad(T.nnet.relu, [np.array([-1.0, 0.0, 2.0])],
+                       rng=np.random.default_rng(1))
+    i = T.ivector("i")      # integers keep their dtype
+    got = graphc.function([i], T.nnet.relu(i), backend=backend)(np.int32([-3, 0, 4]))
+    assert got.dtype == np.int32 and got.tolist() == [0, 0, 4]
+
+
 def test_sigmoid_softplus_extreme_values_are_finite(backend):
     x = T.dvector("x")
     f = graphc.function([x], [T.nnet.sigmoid(x), T.nnet.softplus(x)], backend=backend)

@@ -161,7 +161,7 @@ def _by_kind(float_template, int_template):
     """One template for float outputs and one for integer/boolean outputs."""
     def build(args, dtypes, out):
         chosen = float_template if _is_float(out) else int_template
-        return chosen.format(*args, one=literal(1, out))
+        return chosen.format(*args, one=literal(1, out), zero=literal(0, out))
     return build
 
 
@@ -204,6 +204,7 @@ SCALAR_SOURCE = {
     "minimum": _by_kind("k_fmin({0}, {1})", "min({0}, {1})"),
     "neg": _fixed("(-{0})"),
     "abs": _fixed("abs({0})"),
+    "relu": _by_kind("k_fmax({0}, {zero})", "max({0}, {zero})"),
     "sgn": _by_kind("k_fsign({0})", "(({0} > 0) - ({0} < 0))"),
     "sqr": _fixed("({0} * {0})"),
     "inv": _by_kind("({one} / {0})", "({one} // {0})"),
