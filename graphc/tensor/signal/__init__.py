@@ -1,1 +1,1 @@
-"""Theano's ``theano.tensor.signal`` path: ``from graphc.tensor.signal import pool``."""
+"""Theano's ``theano.tensor.signal`` path, so ``from ...signal.pool import pool_2d`` ports."""
