@@ -69,6 +69,29 @@ def outlinable(dtypes):
 
 
 @intrinsic
+def k_wide_vectors(typingctx):
+    """Let LLVM vectorize the calling function's loops with the widest registers.
+
+    LLVM's tuning for Intel's AVX-512 processors (Skylake-X to Emerald Rapids)
+    prefers 256-bit vectors, for fear of the clock dropping on 512-bit ones; here
+    the fused loops then ran at half NumPy's speed (NumPy's math uses 512 bits):
+    on this Emerald Rapids, 10 fused ops on 1e6 float32 took 1.8 ms against 1.3
+    with 512 bits, tanh 0.96 against 0.77 ns per element. The function attribute
+    ``prefer-vector-width`` is clang's ``-mprefer-vector-width=512``; on a processor
+    with 256-bit registers, or with 512-bit ones already preferred (AMD Zen 4), it
+    changes nothing. It is set on the function being lowered: call this in the
+    function that holds the loops after inlining (numba vectorizes the linked
+    module, once the helpers are inlined into their callers).
+    """
+    def codegen(context, builder, signature, args):
+        # llvmlite's attribute sets name only LLVM's enum attributes; the set holds
+        # the text of each, and a string attribute's text is this.
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+@intrinsic
 def _pointer(typingctx, address, lo, dtype):
     """A pointer to element ``lo`` of the ``dtype`` buffer at the int64 ``address``."""
     pointer_type = types.CPointer(dtype.instance_type)
@@ -277,7 +300,8 @@ def loops_source(ctx):
         return ""
     lines = ["", "",
              f"@graphc_cfunc('{LOOP_SIGNATURE}')",
-             "def graph_loops(which, lo, hi, ptrs):"]
+             "def graph_loops(which, lo, hi, ptrs):",
+             "    k_wide_vectors()"]
     for which, body in enumerate(ctx.loops):
         lines.append(f"    if which == {which}:")
         lines.extend("        " + text for text in body)

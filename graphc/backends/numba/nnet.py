@@ -11,6 +11,7 @@ from numba.extending import overload
 from graphc.ops.nnet import (LogSoftmax, LogSumExp, Softmax, SoftmaxCrossentropy,
                              SoftmaxCrossentropyGrad)
 from graphc.backends.numba.fastmath import fexp, flog, maxnum
+from graphc.backends.numba.loops import k_wide_vectors
 from graphc.backends.numba.lower import np_dtype
 from graphc.backends.numba.reduction import view3
 
@@ -30,6 +31,7 @@ def zero_of_impl(x):
 @njit(cache=True)
 def _row_max(x, p, q, R):
     """The shift of row ``(p, :, q)``; NaNs are skipped (they reach the sum anyway)."""
+    k_wide_vectors()
     m = x[p, 0, q]
     for r in range(1, R):
         m = maxnum(m, x[p, r, q])
@@ -39,6 +41,7 @@ def _row_max(x, p, q, R):
 @njit(cache=True)
 def _max_c(row):
     """The shift of a contiguous row: one ``maxnum`` reduction, which vectorizes."""
+    k_wide_vectors()
     m = row[0]
     for r in range(1, row.shape[0]):
         m = maxnum(m, row[r])
@@ -48,6 +51,7 @@ def _max_c(row):
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _sum_exp_c(row, m):
     """``sum(exp(row - m))`` in the row's dtype: reassociated, so it vectorizes."""
+    k_wide_vectors()
     total = zero_of(row)
     for r in range(row.shape[0]):
         total += fexp(row[r] - m)
@@ -56,6 +60,7 @@ def _sum_exp_c(row, m):
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _softmax_c(row, out):
+    k_wide_vectors()
     m = _max_c(row)
     total = zero_of(row)
     for r in range(row.shape[0]):
@@ -82,6 +87,7 @@ def _softmax_rows_par(x2, o2):
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _log_softmax_c(row, out):
+    k_wide_vectors()
     m = _max_c(row)
     shift = m + np.log(_sum_exp_c(row, m))
     for r in range(row.shape[0]):
@@ -110,6 +116,7 @@ def _logsumexp_rows_par(x2, o):
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_softmax(x, o):
+    k_wide_vectors()
     P, R, Q = x.shape
     if R == 0:
         return
@@ -137,6 +144,7 @@ def k_softmax(x, o):
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_log_softmax(x, o):
+    k_wide_vectors()
     P, R, Q = x.shape
     if R == 0:
         return
@@ -161,6 +169,7 @@ def k_log_softmax(x, o):
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_logsumexp(x, dtype):
+    k_wide_vectors()
     P, R, Q = x.shape
     o = np.empty((P, Q), dtype)
     if Q == 1:
@@ -205,6 +214,7 @@ def k_sxent(x, y, o):
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_sxent_grad(gz, x, y, o):
+    k_wide_vectors()
     _check_labels(x, y)
     N, C = y.shape[0], x.shape[1]
     if gz.shape[0] != N and gz.shape[0] != 1:

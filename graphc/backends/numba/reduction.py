@@ -16,6 +16,7 @@ from graphc.graph import TensorType, Variable
 from graphc.ops.reduction import ArgReduce, Reduce, SumToShapeOf
 from graphc.backends.numba.elemwise import k_fmax, k_fmin
 from graphc.backends.numba.fastmath import maxnum
+from graphc.backends.numba.loops import k_wide_vectors
 from graphc.backends.numba.lower import np_dtype
 
 
@@ -49,6 +50,7 @@ def _acc_row_impl(o, n):
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def k_red_sum(x, dtype):
+    k_wide_vectors()
     P, R, Q = x.shape
     o = np.empty((P, Q), dtype)
     for p in range(P):
@@ -101,6 +103,7 @@ def _extreme_row_impl(row, sign):
         return exact
 
     def impl(row, sign):
+        k_wide_vectors()    # an overload's body is a function of its own
         flip = row.dtype.type(sign)
         m = row[0] * flip
         for r in range(row.shape[0]):
@@ -117,6 +120,7 @@ def _extreme_row_impl(row, sign):
 @njit(cache=True, error_model="numpy")
 def _red_extreme(x, o, sign):
     """max (``sign`` 1) or min (-1) over axis 1 of ``x`` (P, R, Q), NaN winning."""
+    k_wide_vectors()
     P, R, Q = x.shape
     if R == 0:
         raise ValueError("graphc: max or min of an empty axis")
