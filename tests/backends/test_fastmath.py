@@ -99,7 +99,7 @@ def test_exp_reaches_the_denormals():
 
 
 def test_both_forms_of_exp32_give_the_same_bits():
-    # exp32 is one of them, by the processor (fastmath.SCALEF): the accuracy test
+    # exp32 is one of them, by the processor (fastmath.AVX512): the accuracy test
     # above checks that one, and this the other through it. On a processor without
     # AVX-512 the ldexp form runs libm's ldexpf per element: slow, still exact.
     x = _inputs(np.float32)

@@ -549,7 +549,7 @@ def test_fused_transcendental_loops_run_as_vector_code(monkeypatch, tmp_path):
     # LLVM's Intel tuning would pick 256-bit vectors; the loops ask for 512 (a no-op
     # where registers are narrower).
     assert '"prefer-vector-width"="512"' in llvm_ir
-    if fastmath.SCALEF:
+    if fastmath.AVX512:
         assert "<16 x float>" in llvm_ir
     xv = np.linspace(-5, 5, 50001).astype("float32")
     x64 = xv.astype("float64")

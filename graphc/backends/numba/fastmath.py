@@ -74,9 +74,10 @@ def _ldexp32(typingctx, y, n):
 # There a vectorized ldexp is one ``vscalefps``, which makes the overflow and the
 # denormals right by itself (exp 0.61 -> 0.44 ns per element here); elsewhere LLVM
 # would call libm's ldexpf per element, so exp builds the power of two from
-# exponent bits instead (:func:`exp_bits32`). numba's cache keys code by these
+# exponent bits instead (:func:`exp_bits32`); and divisions of finite numbers are
+# reciprocal estimates (:func:`_div_estimate`). numba's cache keys code by these
 # features, so a kernel cached on one kind of processor is not loaded on another.
-SCALEF = "+avx512f" in (config.CPU_FEATURES or llvm.get_host_cpu_features().flatten())
+AVX512 = "+avx512f" in (config.CPU_FEATURES or llvm.get_host_cpu_features().flatten())
 
 
 @intrinsic
@@ -99,7 +100,7 @@ def maxnum(typingctx, a, b):
 
 # ----------------------------------------------------------- float32 kernels
 @njit(cache=True, fastmath={"contract", "arcp", "ninf"}, error_model="numpy")
-def _div_finite(a, b):
+def _div_estimate(a, b):
     """``a / b`` for a finite ``b`` (NaN allowed), as a reciprocal estimate.
 
     A vector division is slow (zmm ``vdivps``: one per ~16 cycles on Intel, where
@@ -110,6 +111,16 @@ def _div_finite(a, b):
     so the IEEE paths of the callers keep their meaning.
     """
     return a / b
+
+
+@njit(cache=True, error_model="numpy")
+def _div_exact(a, b):
+    return a / b
+
+
+# Without AVX-512 the estimate is ``vrcpps``'s 12 bits, which one Newton step takes
+# to about 22: too few for the kernels' error bounds, so those divide.
+_div_finite = _div_estimate if AVX512 else _div_exact
 
 
 _LOG2E = F32(1.44269504088896341)
@@ -176,7 +187,7 @@ def exp_bits32(x):
 
 
 # The same results (tested); the first is faster where ldexp is one instruction.
-exp32 = exp_scalef32 if SCALEF else exp_bits32
+exp32 = exp_scalef32 if AVX512 else exp_bits32
 
 
 _SQRTH = F32(0.70710678118654752440)
