@@ -404,13 +404,14 @@ def best_of_rounds(names, measure, rounds):
     best = {}
     for _ in range(rounds):
         for name in names:
+            if isinstance(best.get(name), Exception):
+                continue    # a failed peer is not run again
             try:
                 seconds = measure(name)
             except Exception as error:
                 best[name] = error
                 continue
-            if not isinstance(best.get(name), Exception):
-                best[name] = min(seconds, best.get(name, seconds))
+            best[name] = min(seconds, best.get(name, seconds))
     return best
 
 

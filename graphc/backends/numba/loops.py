@@ -79,9 +79,10 @@ def k_wide_vectors(typingctx):
     with 512 bits, tanh 0.96 against 0.77 ns per element. The function attribute
     ``prefer-vector-width`` is clang's ``-mprefer-vector-width=512``; on a processor
     with 256-bit registers, or with 512-bit ones already preferred (AMD Zen 4), it
-    changes nothing. It is set on the function being lowered: call this in the
-    function that holds the loops after inlining (numba vectorizes the linked
-    module, once the helpers are inlined into their callers).
+    changes nothing. It is set on the function being lowered: call this in each
+    function whose own body holds a loop. numba vectorizes a helper's loops when it
+    finalizes the helper's library, before any caller inlines it, so a call in the
+    caller (a prange body, say) leaves the helper's loops at 256 bits.
     """
     def codegen(context, builder, signature, args):
         # llvmlite's attribute sets name only LLVM's enum attributes; the set holds
