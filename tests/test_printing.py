@@ -252,6 +252,20 @@ def test_svg_only_format():
         pydotprint(x + 1, format="png")
 
 
+def test_a_ported_theano_call_writes_svg_under_an_honest_name(tmp_path):
+    # Theano: pydotprint(f, outfile="graph.png", var_with_name_simple=True)
+    x = T.dvector("x")
+    f = graphc.function([x], T.exp(x) + 1)
+    with pytest.warns(UserWarning, match="SVG only"):
+        path = pydotprint(f, outfile=str(tmp_path / "graph.png"), var_with_name_simple=True)
+    assert path == str(tmp_path / "graph.svg")
+    assert not (tmp_path / "graph.png").exists()
+    root, nodes, _ = parse_svg((tmp_path / "graph.svg").read_text())
+    assert len(nodes) == expected_counts(list(f.fgraph.outputs))[0]
+    with pytest.raises(graphc.GraphcError, match="colour"):
+        pydotprint(f, colour=True)
+
+
 def test_svg_of_a_bare_input():
     x = T.dvector("x")
     _, nodes, edges = parse_svg(pydotprint(x))

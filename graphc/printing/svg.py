@@ -20,8 +20,9 @@ per edge, labelled with the type it carries. Tooltips (``<title>``) give the use
 import os
 from collections import namedtuple
 import html
+import warnings
 
-from graphc.errors import GraphcValueError
+from graphc.errors import GraphcTypeError, GraphcValueError
 from graphc.graph import toposort
 from graphc.printing._graph import (graph_view, inner_text, node_details, op_label,
                                     short_type, trail_text, variable_details, variable_kind,
@@ -400,7 +401,14 @@ def _node(draw, position, element_id):
             f"<title>{escape(chr(10).join(draw.tooltip))}</title>{figure}{text}</g>")
 
 
-def pydotprint(obj, outfile=None, format="svg", *, which="optimized", title=None):
+# Theano's drawing options: a ported call passes them, and SVG has no use for them.
+THEANO_OPTIONS = frozenset({"compact", "with_ids", "high_contrast", "cond_highlight",
+                            "colorCodes", "max_label_size", "scan_graphs",
+                            "var_with_name_simple", "return_image"})
+
+
+def pydotprint(obj, outfile=None, format="svg", *, which="optimized", title=None,
+               print_output_file=False, **theano_options):
     """Draw a graph as a standalone SVG file; no Graphviz needed.
 
     Parameters
@@ -409,12 +417,20 @@ def pydotprint(obj, outfile=None, format="svg", *, which="optimized", title=None
         A compiled function is drawn as optimized (``f.fgraph``) unless
         ``which="unoptimized"``.
     outfile : str or path, optional
-        Where to write the SVG. ``None`` returns the SVG text instead.
+        Where to write the SVG. A name ending in another extension (Theano's
+        ``"graph.png"``) gets ``.svg`` instead, with a warning, so that a file's
+        extension never lies about its content. ``None`` returns the SVG text.
     format : {"svg"}
         The only format; others need Graphviz, which graphc does not use.
     which : {"optimized", "unoptimized"}
     title : str, optional
         The drawing's ``<title>``.
+    print_output_file : bool
+        Print where the file went, as Theano did.
+    **theano_options
+        Theano's drawing options (``compact``, ``with_ids``,
+        ``var_with_name_simple``, ...) are accepted and ignored, so that ported
+        calls run; ``return_image=True`` returns the SVG text.
 
     Returns
     -------
@@ -429,14 +445,24 @@ def pydotprint(obj, outfile=None, format="svg", *, which="optimized", title=None
     >>> svg.count('<g class="node"')  # x, 1, DimShuffle, exp, add, the output
     6
     """
+    unknown = sorted(set(theano_options) - THEANO_OPTIONS)
+    if unknown:
+        raise GraphcTypeError(f"pydotprint got unexpected keyword arguments {unknown}")
     if format != "svg":
         raise GraphcValueError(f"pydotprint draws SVG only (format='svg'), got {format!r}; "
                                "convert the SVG with any image tool if needed")
     nodes, edges, default_title = build_model(obj, which)
     text, _ = render_svg(nodes, edges, title=title or default_title)
-    if outfile is None:
+    if outfile is None or theano_options.get("return_image"):
         return text
     outfile = os.fspath(outfile)
+    stem, extension = os.path.splitext(outfile)
+    if extension.lower() != ".svg":
+        warnings.warn(f"pydotprint draws SVG only: writing {stem + '.svg'!r} instead of "
+                      f"{outfile!r}", stacklevel=2)
+        outfile = stem + ".svg"
     with open(outfile, "w", encoding="utf-8") as handle:
         handle.write(text)
+    if print_output_file:
+        print("The output file is available at", outfile)
     return outfile
