@@ -18,6 +18,7 @@ from graphc import printing
 from graphc.printing import debugprint, pp
 from graphc.tensor import dot
 from graphc.ops.scan import scan, map, reduce, foldl, foldr
+from graphc import scan_module
 
 # T.grad is graphc.grad (tensor sits below gradient, so the link is made here).
 tensor.grad, tensor.jacobian, tensor.hessian = grad, jacobian, hessian
@@ -29,5 +30,5 @@ __version__ = "0.1.0"
 __all__ = ["config", "GraphcError", "GradientError", "tensor", "function", "shared",
            "In", "Function", "FunctionGraph", "Variable", "gradient", "grad", "hessian",
            "jacobian", "Lop", "Rop", "verify_grad", "printing", "debugprint", "scan", "map",
-           "reduce", "foldl", "foldr", "clone", "clone_replace", "Param", "Out", "Mode", "pp",
+           "reduce", "foldl", "foldr", "scan_module", "clone", "clone_replace", "Param", "Out", "Mode", "pp",
            "dot"]

@@ -18,7 +18,10 @@ gradients):
 - outputs: one buffer per state, its ``L`` initial rows then one row per step
   (only the last ``L`` rows for a state marked ``keep_all=False``, as
   :func:`reduce` and the gradient's accumulators use), then one stacked output
-  per output that is not fed back.
+  per output that is not fed back;
+- a loop built from ``fn`` returning :class:`until` (``as_while``) has one more
+  inner output, last: the condition, true to stop after that step. Its outputs
+  then have one row per step actually run.
 
 The gradient is another Scan running over the steps in reverse (backpropagation
 through time; see :meth:`Scan.grad`).
@@ -78,10 +81,10 @@ class Scan(Op):
     """
 
     __props__ = ("inner_key", "n_seqs", "taps", "n_nit", "keep_all", "truncate_gradient",
-                 "name")
+                 "name", "as_while")
 
     def __init__(self, inner, n_seqs, taps, n_nit, keep_all=None, truncate_gradient=-1,
-                 name=None, labels=None):
+                 name=None, labels=None, as_while=False):
         self.inner = inner
         self.inner_key = id(inner)
         self.n_seqs = int(n_seqs)
@@ -90,16 +93,20 @@ class Scan(Op):
         self.keep_all = (True,) * len(self.taps) if keep_all is None else tuple(keep_all)
         self.truncate_gradient = int(truncate_gradient)
         self.name = name
+        self.as_while = bool(as_while)
         self.lags = tuple(-min(t) for t in self.taps)
         self.n_taps = sum(len(t) for t in self.taps)
         self.n_others = len(inner.inputs) - self.n_seqs - self.n_taps
         n_states = len(self.taps)
         self.labels = list(labels) if labels else (
             [f"state {r}" for r in range(n_states)] + [f"output {q}" for q in range(n_nit)])
-        if self.n_others < 0 or len(inner.outputs) != n_states + self.n_nit:
+        if self.n_others < 0 or len(inner.outputs) != n_states + self.n_nit + self.as_while:
             raise GraphcValueError(f"Scan: an inner graph of {len(inner.inputs)} inputs and "
                                    f"{len(inner.outputs)} outputs does not fit {n_seqs} "
                                    f"sequences, taps {self.taps} and {n_nit} other outputs")
+        if self.as_while and inner.outputs[-1].type != TensorType("bool", ()):
+            raise GraphcTypeError(f"Scan: the stopping condition must be a bool scalar, got "
+                                  f"{inner.outputs[-1].type}")
         if any(k >= 0 for t in self.taps for k in t) or any(not t for t in self.taps):
             raise GraphcValueError(f"Scan: state taps must be negative, got {self.taps}")
         for r, _, var in self._tap_inputs():
@@ -109,11 +116,17 @@ class Scan(Op):
                                       f"{new.type}; its state has type {var.type}")
 
     def __str__(self):
-        return f"Scan{{{self.name}}}" if self.name else "Scan"
+        kind = "Scan(while)" if self.as_while else "Scan"
+        return f"{kind}{{{self.name}}}" if self.name else kind
 
     __repr__ = __str__
 
     # The inner graph's pieces, by role.
+    def _nit_outputs(self):
+        """The inner outputs not fed back (without a while loop's condition)."""
+        n_states = len(self.taps)
+        return self.inner.outputs[n_states:n_states + self.n_nit]
+
     def _tap_inputs(self):
         """``[(state index, tap, inner input), ...]`` in the inner graph's order."""
         inputs = self.inner.inputs[self.n_seqs:self.n_seqs + self.n_taps]
@@ -155,7 +168,7 @@ class Scan(Op):
             row = tuple(a if a is not None else b for a, b in zip(row, out))
             lead = None if self.keep_all[r] else self.lags[r]
             types.append(TensorType(init.dtype, (lead,) + row))
-        for out in self.inner.outputs[len(self.taps):]:
+        for out in self._nit_outputs():
             types.append(TensorType(out.dtype, (None,) + out.type.shape))
         return Node(self, [n_steps] + args, types)
 
@@ -163,12 +176,17 @@ class Scan(Op):
         n_steps, _, inits, _ = self._split(node.inputs)
         _, _, init_shapes, _ = self._split(input_shapes)
         shapes = []
+        # A while loop's step count is known only once it has run.
+        steps = None if self.as_while else n_steps
         for r, shape in enumerate(init_shapes):
             lag = basic.constant(self.lags[r], "int64")
-            lead = ew.add(n_steps, lag) if self.keep_all[r] else lag
+            if not self.keep_all[r]:
+                lead = lag
+            else:
+                lead = None if steps is None else ew.add(steps, lag)
             shapes.append((lead,) + tuple(shape[1:]))
-        for out in self.inner.outputs[len(self.taps):]:
-            shapes.append((n_steps,) + tuple(
+        for out in self._nit_outputs():
+            shapes.append((steps,) + tuple(
                 None if s is None else basic.constant(s, "int64") for s in out.type.shape))
         return shapes
 
@@ -216,6 +234,7 @@ class Scan(Op):
         tap_reads = [(r, k) for r, taps in enumerate(self.taps) for k in taps]
         nits = [None] * self.n_nit
         run = self._runner()
+        n_run = n
         for t in range(n):
             args = [seq[t] for seq in seqs]
             for r, k in tap_reads:
@@ -238,6 +257,13 @@ class Scan(Op):
                         f"{value.shape}, but {nits[q].shape[1:]} at step 0; every step must "
                         "give the same shape")
                 nits[q][t] = value
+            if self.as_while and results[-1]:
+                n_run = t + 1
+                break
+        if n_run < n:       # a while loop stopped early: the rows it ran, in arrays of their own
+            states = [s[:self.lags[r] + n_run].copy() if self.keep_all[r] else s
+                      for r, s in enumerate(states)]
+            nits = [v[:n_run].copy() for v in nits]
         outputs = [s if self.keep_all[r] else np.stack(s) for r, s in enumerate(states)]
         if self.n_nit and n == 0:
             nits = self._empty_outputs(node, seqs, inits, others)
@@ -272,10 +298,11 @@ class Scan(Op):
         n_states = len(self.taps)
         try:
             with np.errstate(all="ignore"):
-                shapes = [np.shape(v) for v in self._runner()(args)[n_states:]]
+                shapes = [np.shape(v) for v in
+                          self._runner()(args)[n_states:n_states + self.n_nit]]
         except Exception:   # any failure on made-up values: fall back to the static shape
             shapes = [tuple(0 if s is None else s for s in out.type.shape)
-                      for out in self.inner.outputs[n_states:]]
+                      for out in self._nit_outputs()]
         return [np.zeros((0,) + tuple(shape), dtype=out.dtype)
                 for shape, out in zip(shapes, node.outputs[n_states:])]
 
@@ -388,18 +415,22 @@ def _outer_name(var, outer_var):
 
 
 def _build_scan(n_steps, seq_outer, seq_inner, states, nit_outputs, bound, keep_all=None,
-                truncate_gradient=-1, name=None, labels=None):
+                truncate_gradient=-1, name=None, labels=None, condition=None):
     """One Scan node; returns its outputs (state buffers, then outputs not fed back).
 
-    ``states``: per state, ``(outer initial block, [(tap, inner variable)...], new value)``.
+    ``states``: per state, ``(outer initial block, [(tap, inner variable)...], new value)``;
+    ``condition``: the stopping condition of a while loop, or None.
     """
     tap_inner = [var for _, taps, _ in states for _, var in taps]
     inner_outputs = [new for _, _, new in states] + list(nit_outputs)
+    if condition is not None:
+        inner_outputs.append(condition)
     inner_others, outer_others, inner_outputs = _close_over(
         list(seq_inner) + tap_inner, inner_outputs, bound)
     inner = FunctionGraph(list(seq_inner) + tap_inner + inner_others, inner_outputs)
     op = Scan(inner, len(seq_inner), [[k for k, _ in taps] for _, taps, _ in states],
-              len(nit_outputs), keep_all, truncate_gradient, name, labels)
+              len(nit_outputs), keep_all, truncate_gradient, name, labels,
+              as_while=condition is not None)
     node = op.make_node(n_steps, *seq_outer, *[init for init, _, _ in states], *outer_others)
     return list(node.outputs)
 
@@ -432,7 +463,7 @@ def _rerun_keeping_all(op, inputs, state_grads):
     every row (the backward loop reads them all), and the gradients of its buffers."""
     n = inputs[0]
     full = Scan(op.inner, op.n_seqs, op.taps, op.n_nit, None, op.truncate_gradient,
-                op.name, op.labels)
+                op.name, op.labels, op.as_while)
     buffers = full.make_node(*inputs).outputs[:len(op.taps)]
     grads = list(state_grads)
     for r, kept_all in enumerate(op.keep_all):
@@ -457,7 +488,8 @@ class _BackwardStep:
         from graphc.gradient import grad
         n_states = len(op.taps)
         fresh = [v.type.make_variable(name=v.name) for v in op.inner.inputs]
-        step = clone_replace(list(op.inner.outputs), dict(zip(op.inner.inputs, fresh)))
+        outputs = op.inner.outputs[:n_states + op.n_nit]     # not a while loop's condition
+        step = clone_replace(list(outputs), dict(zip(op.inner.inputs, fresh)))
         step = _stabilized(fresh, step)
         self.seq_vars = fresh[:op.n_seqs]
         self.tap_vars = fresh[op.n_seqs:op.n_seqs + op.n_taps]
@@ -514,6 +546,13 @@ class _BackwardStep:
         return shape_ops.stack(rows)
 
 
+def _steps_run(op, buffers, outputs):
+    """The number of steps a while loop ran, from the length of one of its outputs."""
+    if buffers:
+        return _offset(shape_ops.shape_list(buffers[0])[0], -op.lags[0])
+    return shape_ops.shape_list(outputs[0])[0]
+
+
 def _scan_grad(op, inputs, outputs, output_grads):
     n_states = len(op.taps)
     n, seqs, inits, others = op._split(inputs)
@@ -521,6 +560,9 @@ def _scan_grad(op, inputs, outputs, output_grads):
     buffers = outputs[:n_states]
     if not all(op.keep_all):
         buffers, state_grads = _rerun_keeping_all(op, inputs, state_grads)
+    if op.as_while:
+        # The backward loop runs over the steps the forward one ran: a plain loop.
+        n = _steps_run(op, buffers, outputs)
     step = _BackwardStep(op, inits)
 
     # The backward loop runs over the last n_back steps, newest first.
@@ -600,21 +642,61 @@ def _update_pairs(value):
     return list(value.items()) if isinstance(value, dict) else [tuple(p) for p in value]
 
 
+class until:
+    """Theano's stopping condition: ``fn`` returns it to end the loop early.
+
+    ``scan`` then runs at most ``n_steps`` steps (or the sequences' length) and
+    stops after the first step whose ``condition`` is true; the outputs have one
+    row per step run, that last one included.
+
+    Parameters
+    ----------
+    condition : scalar variable
+        Computed from the step's values; any numeric or bool dtype (nonzero is true).
+
+    Examples
+    --------
+    Powers of two up to the first one above 100:
+
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> from graphc.scan_module import until
+    >>> def double(p):
+    ...     return 2 * p, until(2 * p > 100)
+    >>> powers, _ = graphc.scan(double, outputs_info=T.constant(1, dtype="int64"),
+    ...                         n_steps=1000)
+    >>> graphc.function([], powers, backend="python")()
+    array([  2,   4,   8,  16,  32,  64, 128])
+    """
+
+    def __init__(self, condition):
+        condition = basic.as_variable(condition)
+        if condition.ndim != 0:
+            raise GraphcTypeError(f"until: the condition must be a scalar, got {condition.type}")
+        self.condition = condition if condition.dtype == "bool" else ew.neq(condition, 0)
+
+
 def _outputs_and_updates(result):
-    """Split what ``fn`` returned into (outputs, updates), in Theano's forms."""
-    items = result if isinstance(result, (list, tuple)) else [result]
-    if any(type(item).__name__ == "until" for item in items):
-        raise GraphcTypeError("scan: fn returned a stopping condition (Theano's "
-                              "scan_module.until); graphc's scan runs a fixed number of steps")
+    """Split what ``fn`` returned into (outputs, updates, condition), in Theano's forms:
+    outputs, updates or both, with an :class:`until` anywhere among them."""
+    items = list(result) if isinstance(result, (list, tuple)) else [result]
+    conditions = [item for item in items if isinstance(item, until)]
+    condition = None
+    if conditions:
+        if len(conditions) > 1:
+            raise GraphcValueError(f"scan: fn returned {len(conditions)} stopping conditions "
+                                   "(until); give one")
+        condition = conditions[0].condition
+        rest = [item for item in items if not isinstance(item, until)]
+        result = rest[0] if len(rest) == 1 else rest
     if _is_updates(result):
-        return [], _update_pairs(result)
+        return [], _update_pairs(result), condition
     if isinstance(result, (list, tuple)) and len(result) == 2:
         first, second = result
         if _is_updates(second):
-            return _as_list(first), _update_pairs(second)
+            return _as_list(first), _update_pairs(second), condition
         if _is_updates(first):
-            return _as_list(second), _update_pairs(first)
-    return _as_list(result), []
+            return _as_list(second), _update_pairs(first), condition
+    return _as_list(result), [], condition
 
 
 def _sequences(sequences):
@@ -748,7 +830,8 @@ def _step_count(lengths, n_steps):
 
 
 def _trace(fn, args_before, infos, args_after):
-    """Call ``fn`` once on per-step variables: ``(tap variables, outputs, updates)``.
+    """Call ``fn`` once on per-step variables:
+    ``(tap variables, outputs, updates, stopping condition or None)``.
 
     ``tap_variables[i]`` lists ``(tap, variable)`` for output ``i`` (empty if not fed back).
     """
@@ -762,8 +845,9 @@ def _trace(fn, args_before, infos, args_after):
         made = [(k, row.make_variable(name=_tap_name(initial, k, f"out{i}"))) for k in taps]
         tap_vars.append(made)
         state_args.extend(var for _, var in made)
-    outputs, updates = _outputs_and_updates(fn(*(args_before + state_args + args_after)))
-    return tap_vars, outputs, updates
+    outputs, updates, condition = _outputs_and_updates(
+        fn(*(args_before + state_args + args_after)))
+    return tap_vars, outputs, updates, condition
 
 
 def _shared_states(updates):
@@ -812,7 +896,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
             non_seq_args.append(_placeholder(var))
             bound[non_seq_args[-1]] = var
 
-    tap_vars, outputs, updates = _trace(fn, seq_inner, infos, non_seq_args)
+    tap_vars, outputs, updates, condition = _trace(fn, seq_inner, infos, non_seq_args)
     if given_infos and len(outputs) != len(infos):
         raise GraphcValueError(
             f"scan: fn returned {len(outputs)} output(s) but outputs_info has {len(infos)} "
@@ -827,7 +911,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
             infos[i] = (basic.constant(initial.data, dtype=out.dtype), taps, False)
             retrace = True
     if retrace:
-        tap_vars, outputs, updates = _trace(fn, seq_inner, infos, non_seq_args)
+        tap_vars, outputs, updates, condition = _trace(fn, seq_inner, infos, non_seq_args)
 
     # States in outputs_info order, then the shared variables fn updates.
     state_of = [i for i, (initial, _, _) in enumerate(infos) if initial is not None]
@@ -843,15 +927,18 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
     if shared:
         reads = {target: state[1][0][1] for (target, _), state in zip(updates, shared)}
         states += shared
-        values = clone_replace([s[2] for s in states] + nit_values, reads)
+        extra = [] if condition is None else [condition]
+        values = clone_replace([s[2] for s in states] + nit_values + extra, reads)
         for state, value in zip(states, values):
             state[2] = value
-        nit_values = values[len(states):]
+        nit_values = values[len(states):len(states) + len(nit_values)]
+        condition = values[-1] if extra else None
     labels = ([f"output {i}" for i in state_of] + shared_labels
               + [f"output {i}" for i in nit_of])
     if strict:
         step_vars = seq_inner + [v for s in states for _, v in s[1]]
-        free = _free_variables(step_vars, [s[2] for s in states] + nit_values, bound)
+        free = _free_variables(step_vars, [s[2] for s in states] + nit_values
+                               + ([] if condition is None else [condition]), bound)
         if free:
             names = ", ".join(v.describe() for v in free)
             raise GraphcValueError(f"scan(strict=True): fn uses {names}, which is not in "
@@ -859,7 +946,8 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
 
     keep_all = [not keep_last] * len(state_of) + [False] * len(shared)
     results = _build_scan(steps, seq_outer, seq_inner, [tuple(s) for s in states],
-                          nit_values, bound, keep_all, truncate_gradient, name, labels)
+                          nit_values, bound, keep_all, truncate_gradient, name, labels,
+                          condition)
     buffers, nits = results[:len(states)], results[len(states):]
     user_outputs, user_buffers = [None] * len(infos), [None] * len(infos)
     for i, buffer in zip(state_of, buffers):
@@ -903,7 +991,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     order: the current slice of each sequence (one per tap), the previous values
     of each state (one per tap, in ``outputs_info`` order), then the
     non-sequences. It returns the outputs of one step: a variable, a list of
-    them, an updates dict (or list of pairs), or ``(outputs, updates)``.
+    them, an updates dict (or list of pairs), or ``(outputs, updates)``; adding
+    :class:`until` ``(condition)`` to what it returns stops the loop after the
+    first step where the condition holds (a while loop, bounded by ``n_steps``).
 
     Parameters
     ----------
@@ -958,8 +1048,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     Raises
     ------
     GraphcTypeError
-        ``fn``'s output does not fit its initial state (dtype or ndim), or ``fn``
-        returned Theano's ``until`` (a loop with a stopping condition).
+        ``fn``'s output does not fit its initial state (dtype or ndim).
     GraphcValueError
         No way to know the number of steps, the wrong number of outputs, or bad taps.
 

@@ -360,3 +360,78 @@ def test_errors_when_running():
     bad, _ = graphc.scan(lambda v, h: h + T.dot(v, h), sequences=M, outputs_info=h0)
     with pytest.raises(GraphcError, match=r"step 0 of 2.*test_scan.py"):
         graphc.function([M, h0], bad, backend="python")(np.ones((2, 3)), [1.0, 2.0])
+
+
+# ------------------------------------------------------------ while loops (until)
+def _run_until(values, theta, limit):
+    """The reference: acc += x_t * theta until acc > limit; rows of (acc, acc**2)."""
+    acc, rows = 0.0, []
+    for v in values:
+        acc += v * theta
+        rows.append(acc)
+        if acc > limit:
+            break
+    rows = np.array(rows)
+    return rows, rows ** 2
+
+
+def test_until_stops_after_the_first_true_step(backend):
+    from graphc.scan_module import until
+    x, theta, limit = T.dvector("x"), T.dscalar("theta"), T.dscalar("limit")
+
+    def step(x_t, acc):
+        new = acc + x_t * theta
+        return [new, new ** 2], until(new > limit)
+    (acc, sq), _ = graphc.scan(step, sequences=x, outputs_info=[_f64(0.0), None])
+    # A reduce over the same loop keeps the last state only; a shared variable
+    # updated by the loop takes its value after the last step run.
+    count = graphc.shared(np.int64(0), name="count")
+    last, updates = graphc.reduce(
+        lambda x_t, acc: (acc + x_t * theta, {count: count + 1}, until(acc + x_t * theta > limit)),
+        sequences=x, outputs_info=_f64(0.0))
+    cost = sq.sum() + acc[-1]
+    f = graphc.function([x, theta, limit], [acc, sq, acc.shape[0], last, cost,
+                                            graphc.grad(cost, theta)],
+                        updates=updates, backend=backend)
+    values = R.uniform(0.5, 1.5, 12)
+    for theta_value, limit_value in [(1.0, 3.0), (0.5, 2.0), (1.0, 100.0), (-1.0, 0.0)]:
+        count.set_value(np.int64(0))
+        got_acc, got_sq, got_len, got_last, got_cost, got_grad = f(values, theta_value,
+                                                                   limit_value)
+        rows, squares = _run_until(values, theta_value, limit_value)
+        assert_close(got_acc, rows)
+        assert_close(got_sq, squares)
+        assert got_len == len(rows) == count.get_value()
+        assert_close(got_last, rows[-1])
+        # The gradient of the steps run (the stopping step does not move for small eps).
+        eps = 1e-6
+        numeric = [(_run_until(values, theta_value + s, limit_value)) for s in (eps, -eps)]
+        numeric = [sq_.sum() + rows_[-1] for rows_, sq_ in numeric]
+        assert_close(got_cost, squares.sum() + rows[-1])
+        np.testing.assert_allclose(got_grad, (numeric[0] - numeric[1]) / (2 * eps), rtol=1e-6)
+
+
+def test_until_with_n_steps_only_and_its_forms():
+    from graphc.scan_module import until
+    # Theano's collatz-style loop: n_steps is the bound, fn returns (output, until).
+    p0 = T.lscalar("p0")
+    powers, _ = graphc.scan(lambda p: (2 * p, until(2 * p > 100)), outputs_info=p0,
+                            n_steps=1000)
+    f = graphc.function([p0], powers, backend="python")
+    np.testing.assert_array_equal(f(1), [2, 4, 8, 16, 32, 64, 128])
+    np.testing.assert_array_equal(f(1000), [2000])
+    bounded, _ = graphc.scan(lambda p: (2 * p, until(2 * p > 100)), outputs_info=p0, n_steps=3)
+    np.testing.assert_array_equal(graphc.function([p0], bounded, backend="python")(1), [2, 4, 8])
+    # An integer condition means "nonzero"; the node says it is a while loop.
+    h0 = T.dvector("h0")
+    halves, _ = graphc.scan(lambda h: [h / 2, until(T.cast(h[0] / 2 < 1, "int8"))],
+                            outputs_info=h0, n_steps=50)
+    g = graphc.function([h0], halves, backend="python")
+    np.testing.assert_array_equal(g([8.0, 1.0]), [[4.0, 0.5], [2.0, 0.25], [1.0, 0.125],
+                                                  [0.5, 0.0625]])
+    assert "Scan(while)" in graphc.debugprint(g, file="str")
+    with pytest.raises(GraphcValueError, match="2 stopping conditions"):
+        graphc.scan(lambda h: [h, until(h[0] > 0), until(h[1] > 0)], outputs_info=h0,
+                    n_steps=2)
+    with pytest.raises(GraphcTypeError, match="until.*scalar"):
+        graphc.scan(lambda h: [h, until(h > 0)], outputs_info=h0, n_steps=2)
