@@ -115,6 +115,20 @@ def test_theano_aliases(backend, rng):
         h(np.ones((2, 3)))
 
 
+def test_numpy_spellings_take_identity_like_second_and_bitwise(backend, rng):
+    a, i, m = T.dmatrix("a"), T.lvector("i"), T.imatrix("m")
+    f = graphc.function([a, i, m], [T.take(a, i), T.take(a, i, axis=-1), T.identity_like(a),
+                                    T.second(a, 3.0), T.bitwise_and(m, 6), T.bitwise_or(m, 1),
+                                    T.bitwise_xor(m, 3)], backend=backend)
+    av, iv = rng.normal(size=(2, 3)), np.array([2, 0, 2])
+    mv = np.arange(-2, 4, dtype="int32").reshape(2, 3)
+    want = [np.take(av, iv), np.take(av, iv, axis=-1), np.eye(2, 3), np.full((2, 3), 3.0),
+            mv & 6, mv | 1, mv ^ 3]
+    for got, expected in zip(f(av, iv, mv), want):
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == expected.dtype
+
+
 def test_booleans_refuse_minus_as_numpy_does():
     flags = T.ivector("a") > 0
     with pytest.raises(GraphcTypeError, match="~"):

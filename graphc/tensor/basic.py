@@ -6,7 +6,7 @@ constructors (``T.matrix``, ``T.fvector`` ...) and Theano's spellings.
 import numpy as np
 
 from graphc.config import config
-from graphc.errors import GraphcTypeError
+from graphc.errors import GraphcTypeError, GraphcValueError
 from graphc.graph import TensorType, Variable
 from graphc.ops import basic
 from graphc.ops import elemwise as ew
@@ -125,6 +125,9 @@ from graphc.ops.elemwise import (  # noqa: E402  (the special functions, ops/spe
 int_div = floor_div
 where = switch
 bitwise_not = invert
+bitwise_and = and_
+bitwise_or = or_
+bitwise_xor = xor
 power = pow
 lgamma = gammaln
 
@@ -383,6 +386,9 @@ def fill(model, value):
     return shape_ops.alloc(value, *shape_ops.shape_list(model))
 
 
+second = fill       # Theano's second(a, b): b broadcast to a's shape
+
+
 # --------------------------------------------------------------------- indexing
 set_subtensor, inc_subtensor = subtensor.set_subtensor, subtensor.inc_subtensor
 
@@ -445,6 +451,37 @@ def eye(n, m=None, k=0, dtype=None):
     return ew.cast(ew.eq(ew.add(rows, k), cols), dtype or config.floatX)
 
 
+
+def identity_like(x):
+    """The identity matrix of ``x``'s shape and dtype (Theano's ``identity_like``)."""
+    x = as_tensor_variable(x)
+    if x.ndim != 2:
+        raise GraphcTypeError(f"identity_like: x must be a matrix, got {x.type}")
+    rows, cols = shape_ops.shape_list(x)
+    return eye(rows, cols, dtype=x.dtype)
+
+
+def take(a, indices, axis=None):
+    """NumPy's ``take``: ``a.flatten()[indices]``, or ``indices`` along ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np, graphc, graphc.tensor as T
+    >>> a, i = T.dmatrix("a"), T.lvector("i")
+    >>> f = graphc.function([a, i], T.take(a, i, axis=1), backend="python")
+    >>> f(np.arange(6.0).reshape(2, 3), [2, 0])
+    array([[2., 0.],
+           [5., 3.]])
+    """
+    a = as_tensor_variable(a)
+    if axis is None:
+        return a.flatten()[indices]
+    axis = axis + a.ndim if axis < 0 else axis
+    if not 0 <= axis < a.ndim:
+        raise GraphcValueError(f"take: axis {axis} is out of range for {a.type}")
+    return a[(slice(None),) * axis + (indices,)]
+
+
 __all__ = [
     "scalars", "vectors", "matrices", "tensor3s", "tensor4s", "fscalars", "fvectors",
     "fmatrices", "ftensor3s", "ftensor4s", "dscalars", "dvectors", "dmatrices",
@@ -467,7 +504,8 @@ __all__ = [
     "shape_padright", "sigmoid", "sin", "sinh", "softplus", "sqr", "sqrt", "squeeze",
     "stack", "std", "sub", "sum", "switch", "tan", "tanh", "tensor", "tensor3", "tensor4",
     "tensordot", "tile", "transpose", "true_div", "true_divide", "var", "vector", "where",
-    "xor", "zeros", "zeros_like",
+    "xor", "zeros", "zeros_like", "bitwise_and", "bitwise_or", "bitwise_xor", "second",
+    "identity_like", "take",
 ]
 # Theano's rows, columns and 5-d tensors, in every dtype (and plural).
 __all__ += [_prefix + _kind for _prefix in _PREFIXES for _kind in ("row", "col", "tensor5")]
