@@ -357,3 +357,36 @@ def test_small_convnet_trains(rng):
     for _ in range(30):
         last = train(images, labels)
     assert last < 0.5 * first
+
+
+def test_bn_train_and_test_follow_theano(backend, rng):
+    # Theano's T.nnet.bn: "spatial" normalizes over the batch and the pixels of each
+    # channel; gamma and beta as (1, C, 1, 1); the running variance is unbiased.
+    from graphc.tensor.nnet import bn
+    x = T.dtensor4("x")
+    gamma, beta = T.dtensor4("gamma"), T.dtensor4("beta")
+    r_mean, r_var = T.dtensor4("r_mean"), T.dtensor4("r_var")
+    out, mean, invstd, new_mean, new_var = bn.batch_normalization_train(
+        x, gamma, beta, "spatial", 1e-3, 0.2, r_mean, r_var)
+    test_out = bn.batch_normalization_test(x, gamma, beta, r_mean, r_var, "spatial", 1e-3)
+    per_activation = bn.batch_normalization_train(x[:, :, 0, 0], gamma[0, :, 0, 0],
+                                                  beta[0, :, 0, 0])[0]
+    f = graphc.function([x, gamma, beta, r_mean, r_var],
+                        [out, mean, invstd, new_mean, new_var, test_out, per_activation],
+                        backend=backend)
+    xv = rng.normal(2.0, 3.0, size=(4, 3, 2, 5))
+    gv, bv = rng.normal(size=(1, 3, 1, 1)), rng.normal(size=(1, 3, 1, 1))
+    mv, vv = rng.normal(size=(1, 3, 1, 1)), rng.uniform(0.5, 2, size=(1, 3, 1, 1))
+    got = f(xv, gv, bv, mv, vv)
+    m = xv.mean(axis=(0, 2, 3), keepdims=True)
+    v = xv.var(axis=(0, 2, 3), keepdims=True)
+    flat = xv[:, :, 0, 0]
+    flat_out = ((flat - flat.mean(0)) / np.sqrt(flat.var(0) + 1e-4) * gv[0, :, 0, 0]
+                + bv[0, :, 0, 0])
+    want = [(xv - m) / np.sqrt(v + 1e-3) * gv + bv, m, 1 / np.sqrt(v + 1e-3),
+            0.8 * mv + 0.2 * m, 0.8 * vv + 0.2 * v * 40 / 39,
+            (xv - mv) * gv / np.sqrt(vv + 1e-3) + bv, flat_out]
+    for a, b in zip(got, want):
+        assert_close(a, b)
+    graphc.verify_grad(lambda a, g, b: bn.batch_normalization_train(a, g, b, "spatial")[0],
+                       [xv, gv, bv], rng=rng)

@@ -155,3 +155,7 @@ def batch_normalization(inputs, gamma, beta, mean, std, mode="low_mem"):
                               f"got {mode!r}")
     x, gamma, beta, mean, std = basic.as_operands(inputs, gamma, beta, mean, std)
     return ew.add(ew.mul(ew.sub(x, mean), ew.true_div(gamma, std)), beta)
+
+
+# Theano's submodule path T.nnet.bn (imported last: it builds on this module).
+from graphc.tensor.nnet import bn  # noqa: E402,F401
