@@ -103,11 +103,24 @@ def _find(folder, stem):
     raise GraphcValueError(f"no {stem}[.gz] in {folder}")
 
 
-def load_mnist(path, flatten=True, n_valid=10000):
+def load_mnist(path, flatten=True, n_valid=None):
     """MNIST from the standard IDX files in folder ``path`` (gzipped or not).
 
-    Returns train (the first 60000 - ``n_valid`` images), valid (the rest of the
-    training file) and test pairs, float32 pixels in [0, 1] and int32 labels.
+    Parameters
+    ----------
+    path : str or path
+        The folder holding ``train-images-idx3-ubyte[.gz]``, ``train-labels...``,
+        ``t10k-images...`` and ``t10k-labels...`` (``.idx3-ubyte`` spellings too).
+    flatten : bool
+        Rows of 784 pixels, or N x 1 x 28 x 28 images.
+    n_valid : int, optional
+        How many of the training file's last images make the validation set:
+        10000 by default (Lasagne's split of the 60000), a sixth of a smaller file.
+
+    Returns
+    -------
+    (X_train, y_train), (X_valid, y_valid), (X_test, y_test)
+        float32 pixels in [0, 1] and int32 labels.
     """
     parts = {}
     for split, stem in (("train", "train"), ("test", "t10k")):
@@ -117,6 +130,8 @@ def load_mnist(path, flatten=True, n_valid=10000):
         X = X.reshape(len(X), -1) if flatten else X[:, None, :, :]
         parts[split] = (X, labels)
     X, y = parts["train"]
+    if n_valid is None:
+        n_valid = min(10000, len(X) // 6)
     if not 0 <= n_valid < len(X):
         raise GraphcValueError(f"load_mnist: n_valid={n_valid} must leave training images "
                                f"out of the {len(X)} in the training file")

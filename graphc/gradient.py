@@ -21,7 +21,8 @@ class GradientShaper(Op):
     """Identity in the forward pass; changes the gradient flowing through it.
 
     ``kind`` is ``"zero"`` (gradient replaced by zeros), ``"disconnected"`` (no
-    gradient at all), ``"clip"`` (clipped to ``[lo, hi]``) or ``"scale"`` (times k).
+    gradient at all), ``"clip"`` (clipped to ``[lo, hi]``) or ``"scale"`` (times k:
+    a number in ``params``, or a symbolic scalar given as a second input).
     """
 
     __props__ = ("kind", "params")
@@ -31,9 +32,9 @@ class GradientShaper(Op):
         self.kind = kind
         self.params = tuple(params)
 
-    def make_node(self, x):
+    def make_node(self, x, *multiplier):
         x = basic.as_variable(x)
-        return Node(self, [x], [x.type])
+        return Node(self, [x] + [basic.as_variable(k) for k in multiplier], [x.type])
 
     def perform(self, node, inputs):
         return [inputs[0]]
@@ -42,7 +43,7 @@ class GradientShaper(Op):
         return [input_shapes[0]]
 
     def grad(self, inputs, outputs, output_grads):
-        (x,), (gz,) = inputs, output_grads
+        (x, *multiplier), (gz,) = inputs, output_grads
         if self.kind == "zero":
             return [ew.zeros_like(x)]
         if self.kind == "disconnected":
@@ -50,6 +51,8 @@ class GradientShaper(Op):
         if self.kind == "clip":
             lo, hi = self.params
             return [ew.clip(gz, lo, hi)]
+        if multiplier:
+            return [ew.cast(ew.mul(gz, multiplier[0]), gz.dtype), None]
         return [ew.mul(gz, self.params[0])]
 
 
@@ -71,8 +74,18 @@ def grad_clip(x, lower_bound, upper_bound):
 
 
 def grad_scale(x, multiplier):
-    """``x`` in the forward pass; its gradient is multiplied by ``multiplier``."""
-    return GradientShaper("scale", (float(multiplier),))(x)
+    """``x`` in the forward pass; its gradient is multiplied by ``multiplier``
+    (a number or a symbolic scalar)."""
+    if isinstance(multiplier, Variable):
+        if multiplier.ndim != 0:
+            raise GraphcTypeError(f"grad_scale: the multiplier must be a scalar, got "
+                                  f"{multiplier.type}")
+        return GradientShaper("scale")(x, multiplier)
+    try:
+        return GradientShaper("scale", (float(multiplier),))(x)
+    except (TypeError, ValueError):
+        raise GraphcTypeError(f"grad_scale: the multiplier must be a number or a scalar "
+                              f"variable, got {multiplier!r}") from None
 
 
 # ------------------------------------------------------------------------ grad
@@ -101,11 +114,12 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     disconnected_inputs : {"raise", "warn", "ignore"}
         What to do for a ``wrt`` the cost does not depend on (its gradient is zero).
     known_grads : dict, optional
-        ``{variable: gradient}`` to start from, as Theano's.
+        ``{variable: gradient}`` to start from, as Theano's: a variable listed
+        here has exactly that gradient (what the cost would send it is not added).
 
     Returns
     -------
-    Variable or list of Variable
+    Variable, list or tuple of Variable
         Same structure as ``wrt``.
 
     Examples
@@ -118,6 +132,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     """
     single = not isinstance(wrt, (list, tuple))
     wrt_list = [wrt] if single else list(wrt)
+    structure = tuple if isinstance(wrt, tuple) else list
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise GraphcValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', "
                                f"got {disconnected_inputs!r}")
@@ -139,10 +154,13 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
         if not seeds:
             # Keep intact what the walk must find again: wrt and consider_constant.
             cost = _stabilize(cost, wrt_list + list(consider_constant or ()))
-        seeds[cost] = ew.ones_like(cost)
+        # Theano's fill(cost, 1): the gradient's graph reads the cost, so that the
+        # inputs of a linear cost stay inputs of its gradient (3 * x -> 3 needs x).
+        seeds[cost] = ew.apply("second", cost, 1)
     elif not seeds:
         raise GraphcValueError("grad: give a cost or known_grads")
-    grads = backprop(list(seeds.items()), wrt_list, consider_constant or ())
+    grads = backprop(list(seeds.items()), wrt_list, consider_constant or (),
+                     fixed=set(known_grads or ()))
     result = []
     for var, g in zip(wrt_list, grads):
         if g is None:
@@ -155,11 +173,15 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
                 warnings.warn(message, stacklevel=2)
             g = ew.zeros_like(var) if return_disconnected == "zero" else None
         result.append(g)
-    return result[0] if single else result
+    return result[0] if single else structure(result)
 
 
-def backprop(seeds, wrt, consider_constant=()):
-    """Gradients of ``wrt`` given ``[(variable, its gradient), ...]``; None if disconnected."""
+def backprop(seeds, wrt, consider_constant=(), fixed=()):
+    """Gradients of ``wrt`` given ``[(variable, its gradient), ...]``; None if disconnected.
+
+    The gradients of the seeded variables add up with what their consumers send
+    them, except for those in ``fixed``, whose gradient is their seed alone.
+    """
     blockers = set(consider_constant)
     roots = [var for var, _ in seeds]
     # Only nodes on a path from some wrt to some seeded variable need a rule.
@@ -192,7 +214,7 @@ def backprop(seeds, wrt, consider_constant=()):
             raise GraphcTypeError(f"{node.op}.grad returned {len(input_grads)} gradients for "
                                   f"{len(node.inputs)} inputs")
         for var, g, need in zip(node.inputs, input_grads, needed):
-            if g is None or not need:
+            if g is None or not need or var in fixed:
                 continue
             if g.ndim != var.ndim:
                 raise GraphcTypeError(f"{node.op}.grad gave a gradient of {g.type} for input "
@@ -229,10 +251,11 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     """
     single = not isinstance(wrt, (list, tuple))
     wrt_list = [wrt] if single else list(wrt)
+    structure = tuple if isinstance(wrt, tuple) else list
     expression = basic.as_variable(expression)
     if expression.ndim == 0:
         rows = grad(expression, wrt_list, consider_constant, disconnected_inputs)
-        return rows[0] if single else rows
+        return rows[0] if single else structure(rows)
     if expression.ndim != 1:
         raise GraphcTypeError(f"jacobian: the expression must be a scalar or a vector, got "
                               f"{expression.type}")
@@ -249,7 +272,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         for var in wrt_list:
             results.append(_jacobian_loop(expression, var, consider_constant,
                                           disconnected_inputs))
-    return results[0] if single else results
+    return results[0] if single else structure(results)
 
 
 def _jacobian_loop(expression, var, consider_constant, disconnected_inputs):
@@ -260,7 +283,11 @@ def _jacobian_loop(expression, var, consider_constant, disconnected_inputs):
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """The Hessian of a scalar ``cost``: ``jacobian(grad(cost, wrt), wrt)``."""
+    """The Hessian of a scalar ``cost``: ``jacobian(grad(cost, wrt), wrt)``.
+
+    As in Theano, ``disconnected_inputs`` applies to the gradient; a gradient
+    that does not depend on ``wrt`` (a linear cost) gives a zero Hessian.
+    """
     single = not isinstance(wrt, (list, tuple))
     wrt_list = [wrt] if single else list(wrt)
     result = []
@@ -268,8 +295,8 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
         if var.ndim != 1:
             raise GraphcTypeError(f"hessian: wrt must be vectors, got {var.type}")
         g = grad(cost, var, consider_constant, disconnected_inputs)
-        result.append(jacobian(g, var, consider_constant, disconnected_inputs))
-    return result[0] if single else result
+        result.append(jacobian(g, var, consider_constant, disconnected_inputs="ignore"))
+    return result[0] if single else (tuple if isinstance(wrt, tuple) else list)(result)
 
 
 # ------------------------------------------------------------------ Lop, Rop

@@ -12,6 +12,7 @@ import pytest
 
 import graphc
 import graphc.tensor as T
+from graphc.errors import ShapeError
 
 HERE = os.path.basename(__file__)
 
@@ -197,6 +198,18 @@ def test_run_time_broadcast_error_names_shapes_and_line(backend):
     text = _message(info)
     assert "3" in text and "4" in text and "mul" in text
     assert HERE in text
+
+
+def test_run_time_broadcast_error_after_the_gemm_rewrite_is_a_shape_error(backend):
+    # dot(x, W) + y becomes one Gemm node; a bad y is still a ShapeError (a ValueError)
+    # naming the shapes, as the add it came from would raise.
+    x, W, y = T.dmatrix("x"), T.dmatrix("W"), T.dmatrix("y")
+    f = graphc.function([x, W, y], T.dot(x, W) + y, backend=backend)
+    with pytest.raises(ShapeError, match=r"\(3, 4\) and \(2, 4\)") as info:
+        f(np.ones((2, 3)), np.ones((3, 4)), np.ones((3, 4)))
+    assert isinstance(info.value, ValueError) and HERE in _message(info)
+    # A y that broadcasts the product up is fine.
+    assert f(np.ones((1, 3)), np.ones((3, 4)), np.ones((5, 4))).shape == (5, 4)
 
 
 def test_run_time_index_error_names_line(backend):

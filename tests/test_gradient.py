@@ -306,7 +306,9 @@ def test_wrt_list_and_tuple_return_the_same_structure():
     y = T.dvector("y")
     cost = (x * y).sum()
     assert isinstance(graphc.grad(cost, [x, y]), list)
-    assert len(graphc.grad(cost, (x, y))) == 2
+    assert isinstance(graphc.grad(cost, (x, y)), tuple) and len(graphc.grad(cost, (x, y))) == 2
+    assert isinstance(jacobian(x * y, (x, y)), tuple)
+    assert isinstance(hessian(cost, (x, y)), tuple)
     assert isinstance(graphc.grad(cost, x), graphc.Variable)
     assert T.grad is graphc.grad
 
@@ -395,6 +397,43 @@ def test_known_grads(backend):
     f = graphc.function([x, seed], g, backend=backend)
     xv, sv = U(3), U(3)
     assert_close(f(xv, sv), sv * (1 - np.tanh(xv) ** 2))
+
+
+def test_known_grads_replace_what_the_cost_sends(backend):
+    # Theano: a variable in known_grads has exactly the given gradient, even when the
+    # cost depends on it too.
+    x, seed = T.dvector("x"), T.dvector("seed")
+    y = T.exp(x)
+    g = graphc.grad((y * 3).sum(), x, known_grads={y: seed})
+    xv, sv = U(3), U(3)
+    assert_close(graphc.function([x, seed], g, backend=backend)(xv, sv), sv * np.exp(xv))
+
+
+def test_gradients_of_linear_costs_keep_their_inputs(backend):
+    # Theano seeds with fill(cost, 1): grad(3 * x, x) is 3, and x stays an input of
+    # the function that computes it (not an unused input).
+    x, v = T.dscalar("x"), T.dvector("v")
+    w = graphc.shared(np.array([1.0, -2.0, 0.5]), name="w")
+    f = graphc.function([x, v], [T.grad(3 * x, x), T.grad(T.dot(v, w), v)], backend=backend)
+    three, slope = f(2.0, U(3))
+    assert_close(three, 3.0)
+    assert_close(slope, w.get_value())
+    # Its Hessian is zero, not an error (Theano's hessian differentiates the gradient
+    # with disconnected_inputs="ignore").
+    a = T.dvector("a")
+    h = graphc.function([v, a], hessian(T.dot(v, a), v), backend=backend)
+    np.testing.assert_array_equal(h(U(3), U(3)), np.zeros((3, 3)))
+
+
+def test_grad_scale_by_a_symbolic_multiplier(backend):
+    x, k = T.dvector("x"), T.dscalar("k")
+    g = graphc.grad((grad_scale(x, k) ** 2).sum(), x)
+    xv = U(3)
+    assert_close(graphc.function([x, k], g, backend=backend)(xv, -0.5), -0.5 * 2 * xv)
+    with pytest.raises(graphc.GraphcError, match="multiplier"):
+        grad_scale(x, "two")
+    with pytest.raises(graphc.GraphcError, match="scalar"):
+        grad_scale(x, T.dvector("k2"))
 
 
 def test_lop_and_rop_against_numpy(backend):

@@ -192,9 +192,14 @@ def categorical_accuracy(predictions, targets, top_k=1):
     if top_k == 1:
         top = T.argmax(predictions, axis=-1)
         return T.eq(top, targets)
-    # The target is among the top k when fewer than k classes score higher.
+    # Lasagne takes the last k of a stable argsort: the target is among them when
+    # fewer than k classes come after it, those scoring higher and those tied with it
+    # at a larger index. Counting them gives the same answer without a sort.
     target_score = T.sum(T.switch(_one_hot_like(targets, predictions), predictions, 0),
                          axis=-1, keepdims=True)
-    n_higher = T.sum(T.gt(predictions, target_score), axis=-1)
-    return T.lt(n_higher, top_k)
+    classes = T.arange(predictions.shape[-1])
+    column = targets.dimshuffle(*range(targets.ndim), "x")
+    after = T.or_(T.gt(predictions, target_score),
+                  T.and_(T.eq(predictions, target_score), T.gt(classes, column)))
+    return T.lt(T.sum(after, axis=-1), top_k)
 

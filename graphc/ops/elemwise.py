@@ -209,6 +209,10 @@ def _g_clip(inputs, z, gz):
     return [switch(inside, gz, zero), switch(lt(x, lo), gz, zero), switch(gt(x, hi), gz, zero)]
 
 
+def _second(a, b):
+    return np.array(np.broadcast_to(b, np.broadcast_shapes(np.shape(a), np.shape(b))))
+
+
 def _relu(x):
     return np.maximum(x, np.zeros((), x.dtype))
 
@@ -319,11 +323,15 @@ _TABLE = {
     # NumPy and Theano's upcast_out); a weak bound keeps the tensor's dtype.
     "clip": (3, np.clip, upcast, _g_clip),
     "identity": (1, lambda x: x, upcast, lambda i, z, gz: [gz]),
+    # Theano's second(a, b) (its fill): b broadcast to the shape of both. grad seeds
+    # a cost's gradient with second(cost, 1), so that the gradient graph reads the
+    # cost; canonicalize turns it into an Alloc (for a scalar cost, the constant).
+    "second": (2, _second, lambda a, b: b, lambda i, z, gz: [None, gz]),
 }
 
 # Ops whose inputs must not be cast to the output dtype before computing.
 _NO_INPUT_CAST = {"switch", "eq", "neq", "lt", "le", "gt", "ge", "isnan", "isinf",
-                  "and_", "or_", "xor", "invert", "clip"}
+                  "and_", "or_", "xor", "invert", "clip", "second"}
 
 SCALARS = {
     name: Scalar(name, nin, impl, rule, grad=grad, cast_inputs=name not in _NO_INPUT_CAST)

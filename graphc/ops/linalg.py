@@ -214,6 +214,12 @@ class Gemm(Op):
         z, x, y = inputs
         dtype = node.outputs[0].dtype
         product = _run_product("gemm", np.dot, x, y, dtype)
+        try:
+            np.broadcast_shapes(z.shape, product.shape)
+        except ValueError:
+            raise ShapeError(f"{self} (the sum of a matrix product and a term): shapes "
+                             f"{z.shape} and {product.shape} (dot of {x.shape} and "
+                             f"{y.shape}) cannot be broadcast") from None
         return [np.asarray(self.beta * z + self.alpha * product, dtype=dtype)]
 
 

@@ -485,7 +485,7 @@ class _BackwardStep:
     """
 
     def __init__(self, op, inits):
-        from graphc.gradient import grad
+        from graphc.gradient import backprop
         n_states = len(op.taps)
         fresh = [v.type.make_variable(name=v.name) for v in op.inner.inputs]
         outputs = op.inner.outputs[:n_states + op.n_nit]     # not a while loop's condition
@@ -517,8 +517,11 @@ class _BackwardStep:
             known[var] = g if var not in known else ew.add(known[var], g)
         wrt = [v for v in self.seq_vars + self.tap_vars + self.other_vars if _is_float(v)]
         if known and wrt:
-            grads = grad(None, wrt, known_grads=known, disconnected_inputs="ignore")
-            grads = dict(zip(wrt, grads))
+            # The step's outputs may feed one another (an output computed from the new
+            # state): their seeds add up with what they send each other, unlike grad's
+            # known_grads, whose gradients are fixed.
+            grads = backprop(list(known.items()), wrt)
+            grads = {v: ew.zeros_like(v) if g is None else g for v, g in zip(wrt, grads)}
         else:
             grads = {v: ew.zeros_like(v) for v in wrt}
 

@@ -104,6 +104,24 @@ def neutral_element(node):
     return None
 
 
+@rewrite(CANONICALIZE, "second_to_alloc", tracks=(Elemwise,))
+def second_to_alloc(node):
+    # second(a, b) -> b                                    when b's static shape is the output's
+    # second(a, b) -> alloc(b, *broadcast(shape(a), shape(b)))   otherwise
+    # (grad's seed second(cost, 1) becomes the constant 1 for a scalar cost)
+    if scalar_of(node) != "second":
+        return None
+    a, b = node.inputs
+    out = node.outputs[0]
+    if None not in b.type.shape and b.type == out.type:
+        return [b]
+    shape = shape_ops.broadcast_shapes_symbolic([shape_ops.shape_list(a),
+                                                 shape_ops.shape_list(b)])
+    if any(d is None for d in shape):
+        return None
+    return [shape_ops.alloc(b, *shape)]
+
+
 def _as_output(var, out):
     kept = same_type(var, out)
     return None if kept is None else [kept]

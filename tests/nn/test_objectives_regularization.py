@@ -50,6 +50,18 @@ def test_objectives_values(backend, rng):
     assert_close(bhinge, np.maximum(0, 1 - binary_p * (2 * column_t - 1)))
 
 
+def test_top_k_accuracy_breaks_ties_as_lasagnes_argsort():
+    # Lasagne: the last k of argsort(predictions); a stable sort puts the tied classes
+    # of larger index last, so exactly k classes count even when all scores tie.
+    p, y = T.dmatrix("p"), T.ivector("y")
+    f = graphc.function([p, y], O.categorical_accuracy(p, y, top_k=2), backend="python")
+    scores = np.array([[0.25] * 4] * 4 + [[0.1, 0.4, 0.4, 0.1]] * 4)
+    labels = np.array([0, 1, 2, 3, 0, 1, 2, 3], dtype="int32")
+    top2 = np.argsort(scores, axis=1, kind="stable")[:, -2:]
+    np.testing.assert_array_equal(f(scores, labels), (top2 == labels[:, None]).any(axis=1))
+    np.testing.assert_array_equal(f(scores, labels), [0, 0, 1, 1, 0, 1, 1, 0])
+
+
 def test_aggregate():
     loss = T.dvector("loss")
     weights = T.dvector("w")

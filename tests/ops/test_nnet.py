@@ -52,6 +52,19 @@ def test_relu_gradient_at_zero_is_theanos(backend):
     assert got.dtype == np.int32 and got.tolist() == [0, 0, 4]
 
 
+def test_leaky_relu_is_exact_with_theanos_gradient_at_zero(backend):
+    # Theano's relu(x, alpha) is 0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * |x|: its
+    # gradient at 0 is 0.5 * (1 + alpha) (Lasagne's leaky_rectify calls it). The
+    # values here are exactly x and alpha * x, infinities included.
+    x = T.dvector("x")
+    y = T.nnet.relu(x, 1 / 3)
+    f = graphc.function([x], [y, graphc.grad(y.sum(), x)], backend=backend)
+    xv = np.array([-np.inf, -2.0, 0.0, 3.0, np.inf, np.nan])
+    value, slope = f(xv)
+    np.testing.assert_array_equal(value, [-np.inf, -2.0 / 3, 0.0, 3.0, np.inf, np.nan])
+    np.testing.assert_array_equal(slope, [1 / 3, 1 / 3, 0.5 * (1 + 1 / 3), 1.0, 1.0, np.nan])
+
+
 def test_sigmoid_softplus_extreme_values_are_finite(backend):
     x = T.dvector("x")
     f = graphc.function([x], [T.nnet.sigmoid(x), T.nnet.softplus(x)], backend=backend)

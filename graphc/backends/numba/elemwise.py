@@ -257,6 +257,7 @@ SCALAR_SOURCE = {
     "switch": _fixed("({1} if {0} else {2})"),
     "clip": _fixed("k_clip({0}, {1}, {2})"),
     "identity": _fixed("{0}"),
+    "second": _fixed("{1}"),
 }
 
 

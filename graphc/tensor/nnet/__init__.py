@@ -36,10 +36,13 @@ def relu(x, alpha=0):
     array([0., 2.])
     """
     x = basic.as_variable(x)
-    if alpha == 0:
+    if isinstance(alpha, (int, float)) and alpha == 0:
         # Theano's gradient at 0 (0.5): see the relu scalar in graphc/ops/elemwise.py.
         return ew.relu(x)
-    return ew.switch(ew.gt(x, 0), x, ew.mul(alpha, x))
+    # relu(x) - alpha * relu(-x): exactly x above 0 and alpha * x below (inf too), and
+    # the gradient at 0 is Theano's 0.5 * (1 + alpha), as from its
+    # 0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * |x|.
+    return ew.sub(ew.relu(x), ew.mul(alpha, ew.relu(ew.neg(x))))
 
 
 def elu(x, alpha=1.0):
