@@ -201,7 +201,12 @@ def count(x, axis):
 def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
     """The mean over ``axis``; ``dtype`` (NumPy's, Theano's) is the result's dtype and,
     unless ``acc_dtype`` says otherwise, the one it is computed in:
-    ``T.mean(T.eq(pred, y), dtype=floatX)`` is an accuracy."""
+    ``T.mean(T.eq(pred, y), dtype=floatX)`` is an accuracy. Without either, the mean
+    of integers or booleans is ``config.floatX`` (as ``/`` on integers), summed in
+    float64 as NumPy does, so that large integers are not rounded one by one."""
+    x = basic.as_variable(x)
+    if dtype is None and acc_dtype is None and np.dtype(x.dtype).kind in "iub":
+        return _as_dtype(mean(x, axis, keepdims, acc_dtype="float64"), config.floatX)
     x = ew.as_float(_accumulated(x, dtype, acc_dtype))
     total = sum(x, axis, keepdims)
     return _as_dtype(ew.true_div(total, ew.cast(count(x, axis), x.dtype)), dtype)

@@ -88,6 +88,10 @@ def test_integer_and_boolean_reductions_dtypes(backend):
     assert int(cnt) == 2 and cnt.dtype == "int64"
     assert al.dtype == bool and not al and an
     assert int(sm) == 2
+    # The mean of large integers is summed in float64, as NumPy's: not rounded one by
+    # one to float32 first (which gave 0 here).
+    big = np.array([2 ** 24 + 1, -2 ** 24, 0, 0], dtype="int32")
+    assert_close(f(big, mv)[3], big.mean(), config.floatX)
 
 
 def test_float32_reductions_stay_float32(backend, rng):
