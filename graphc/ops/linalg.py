@@ -73,8 +73,15 @@ def _float_grad(g, x):
 
 
 def transpose(x, axes=None):
+    """NumPy's transpose: ``axes`` a permutation of the axes (negative ones count
+    from the end), reversed by default."""
     x = basic.as_variable(x)
-    axes = list(reversed(range(x.ndim))) if axes is None else list(axes)
+    if axes is None:
+        return shape_ops.dimshuffle(x, list(reversed(range(x.ndim))))
+    axes = [int(a) + x.ndim if int(a) < 0 else int(a) for a in axes]
+    if sorted(axes) != list(range(x.ndim)):
+        raise GraphcValueError(f"transpose: axes {axes} are not a permutation of the "
+                               f"{x.ndim} axes of {x.type}")
     return shape_ops.dimshuffle(x, axes)
 
 

@@ -190,6 +190,9 @@ def log_softmax(x, axis=-1):
 
 
 def logsumexp(x, axis=None, keepdims=False):
+    scalar = ew.as_float(basic.as_variable(x))
+    if scalar.ndim == 0 and axis in (None, (), []):
+        return scalar       # log(exp(x)), exactly, infinities and NaN included
     x = _float_input(x, "logsumexp")
     axes = reduction.normalize_axis(axis, x.ndim, "logsumexp")
     result = LogSumExp(axes)(x)

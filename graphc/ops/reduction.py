@@ -263,14 +263,31 @@ def _arg(kind, x, axis, keepdims):
         if keepdims:
             result = shape_ops.dimshuffle(result, ["x"] * x.ndim)
         return result
-    if not isinstance(axis, (int, np.integer)):
-        raise GraphcTypeError(f"{kind}: axis must be an int or None, got {axis!r}")
-    (a,) = normalize_axis(axis, x.ndim, kind)
+    if not isinstance(axis, (int, np.integer, tuple, list)):
+        raise GraphcTypeError(f"{kind}: axis must be an int, a tuple of ints or None, got "
+                              f"{axis!r}")
+    axes = normalize_axis(axis, x.ndim, kind)
+    if len(axes) != 1:
+        return _arg_over_axes(kind, x, axes, keepdims)
+    (a,) = axes
     result = ArgReduce(kind, a)(x)
     if keepdims:
         pattern = list(range(a)) + ["x"] + list(range(a, x.ndim - 1))
         result = shape_ops.dimshuffle(result, pattern)
     return result
+
+
+def _arg_over_axes(kind, x, axes, keepdims):
+    """Theano's argmax over several axes: the index into those axes flattened (in
+    their order), found by moving them last and merging them into one."""
+    if len(axes) == x.ndim:
+        return _arg(kind, x, None, keepdims)
+    kept = [i for i in range(x.ndim) if i not in axes]
+    moved = shape_ops.dimshuffle(x, kept + list(axes))
+    dims = shape_ops.shape_list(x)
+    merged = shape_ops.reshape(moved, [dims[i] for i in kept] + [-1])
+    result = ArgReduce(kind, len(kept))(merged)
+    return shape_ops.restore_axes(result, x.ndim, axes) if keepdims else result
 
 
 def argmax(x, axis=None, keepdims=False):

@@ -433,8 +433,6 @@ def patternbroadcast(x, broadcastable):
 
 def max_and_argmax(x, axis=None, keepdims=False):
     """``(max, argmax)`` over ``axis`` (Theano's; None: the flattened tensor)."""
-    if axis is None:
-        x, axis = shape_ops.flatten(x), 0
     return reduction.max(x, axis, keepdims), reduction.argmax(x, axis, keepdims)
 
 

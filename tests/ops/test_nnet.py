@@ -124,6 +124,10 @@ def test_categorical_crossentropy_int_labels_and_one_hot(backend, rng):
     # Soft targets: -sum(t * log p) per row.
     soft = np_softmax(rng.normal(size=(4, 3)))
     assert_close(f(xv, yv, soft)[1], -(soft * logp).sum(1))
+    # An integer one-hot matrix is rows of probabilities too (Theano decides by ndim).
+    t_int = T.imatrix("t_int")
+    g = graphc.function([x, t_int], T.nnet.categorical_crossentropy(p, t_int), backend=backend)
+    assert_close(g(xv, np.eye(3, dtype="int32")[yv]), expected)
 
 
 def test_binary_crossentropy_and_sigmoid_form(backend, rng):
@@ -176,9 +180,10 @@ def test_crossentropy_label_errors(backend):
                         backend=backend)
     with pytest.raises(graphc.GraphcError):
         f(np.zeros((2, 3)), np.array([0, 3], dtype="int32"))
-    with pytest.raises(graphc.GraphcError):
-        T.nnet.categorical_crossentropy(T.dmatrix(), T.imatrix())
-
+    with pytest.raises(graphc.GraphcError, match="must be integers"):
+        T.nnet.categorical_crossentropy(T.dmatrix(), T.dvector())
+    with pytest.raises(graphc.GraphcError, match="ndim"):
+        T.nnet.categorical_crossentropy(T.dmatrix(), T.itensor3())
 
 
 def test_indexed_log_softmax_keeps_numpy_indexing(backend, rng):
@@ -203,11 +208,17 @@ def test_indexed_log_softmax_keeps_numpy_indexing(backend, rng):
         with pytest.raises(graphc.GraphcError):
             f(xv, np.array(bad, dtype="int32"))
 
+
 def test_logsumexp_in_nnet(backend, rng):
     x = T.dmatrix("x")
     f = graphc.function([x], T.nnet.logsumexp(x, axis=1), backend=backend)
     xv = rng.normal(size=(3, 4))
     assert_close(f(xv), np.log(np.exp(xv).sum(1)))
+    # Of a scalar: the scalar (log(exp(s)) without rounding), as the other reductions.
+    s = T.dscalar("s")
+    g = graphc.function([s], T.logsumexp(s), backend=backend)
+    for value in (2.5, -np.inf, np.inf):
+        assert g(value) == value
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

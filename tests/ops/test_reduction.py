@@ -188,3 +188,22 @@ def test_reductions_around_kept_axes(backend, rng, dtype):
     for got, ref in zip(f(xv), want):
         assert got.shape == ref.shape and got.dtype == ref.dtype, (got.dtype, ref.dtype)
         assert_close(got, ref)    # NaN where NumPy has NaN (equal_nan)
+
+
+def test_argmax_over_several_axes_indexes_them_flattened(backend, rng):
+    # Theano's max_and_argmax takes a tuple of axes: the index into those axes
+    # flattened in their order; a one-element tuple is that axis.
+    x = T.dtensor3("x")
+    top, where = T.max_and_argmax(x, axis=(1, 2))
+    f = graphc.function([x], [where, x.argmax(axis=(1,)), T.argmin(x, axis=[0, 2]),
+                              x.argmax(axis=(0, 2), keepdims=True), top,
+                              T.max_and_argmax(x, keepdims=True)[1]], backend=backend)
+    xv = rng.normal(size=(2, 3, 4))
+    w, a1, a02, k02, t, kall = f(xv)
+    np.testing.assert_array_equal(w, xv.reshape(2, -1).argmax(1))
+    np.testing.assert_array_equal(a1, xv.argmax(1))
+    np.testing.assert_array_equal(a02, xv.transpose(1, 0, 2).reshape(3, -1).argmin(1))
+    np.testing.assert_array_equal(k02, xv.transpose(1, 0, 2).reshape(3, -1).argmax(1)
+                                  .reshape(1, 3, 1))
+    assert_close(t, xv.max(axis=(1, 2)))
+    assert kall.shape == (1, 1, 1) and kall.item() == xv.argmax()

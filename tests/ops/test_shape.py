@@ -16,7 +16,7 @@ def test_reshape_flatten_dimshuffle_transpose(backend, rng):
         x.flatten(), x.flatten(2), T.flatten(x, 3), T.flatten(x, ndim=2),
         x.dimshuffle(2, 0, 1), x.dimshuffle((1, "x", 0, 2)), x.dimshuffle("x", 0, 1, 2),
         T.dimshuffle(x, [2, 1, 0]), x.transpose(), x.transpose(1, 0, 2), x.T,
-        T.transpose(x, (0, 2, 1)),
+        T.transpose(x, (0, 2, 1)), T.transpose(x, (-1, 0, 1)), x.transpose(0, -1, -2),
     ]
     f = graphc.function([x], outs, backend=backend)
     xv = rng.normal(size=(2, 3, 4))
@@ -25,7 +25,7 @@ def test_reshape_flatten_dimshuffle_transpose(backend, rng):
         xv.reshape(2, -1), xv.reshape(4, 2, 3), xv.reshape(-1), xv.reshape(2, -1), xv,
         xv.reshape(2, -1), xv.transpose(2, 0, 1), xv.transpose(1, 0, 2)[:, None],
         xv[None], xv.transpose(2, 1, 0), xv.T, xv.transpose(1, 0, 2), xv.T,
-        xv.transpose(0, 2, 1),
+        xv.transpose(0, 2, 1), xv.transpose(-1, 0, 1), xv.transpose(0, -1, -2),
     ]
     for k, (got, want) in enumerate(zip(f(xv), expected)):
         assert got.shape == want.shape, (k, got.shape, want.shape)

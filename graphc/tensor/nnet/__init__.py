@@ -83,15 +83,18 @@ def categorical_crossentropy(coding_dist, true_dist):
     """
     p = basic.as_variable(coding_dist)
     t = basic.as_variable(true_dist)
-    if np.dtype(t.dtype).kind in "iu":
-        if t.ndim != p.ndim - 1:
-            raise GraphcTypeError(f"categorical_crossentropy: integer targets must have "
-                                  f"ndim {p.ndim - 1}, got {t.type}")
+    # As Theano, the ndim decides: one less than p's is labels, the same is rows of
+    # probabilities (an integer one-hot matrix included).
+    if t.ndim == p.ndim - 1:
+        if np.dtype(t.dtype).kind not in "iu":
+            raise GraphcTypeError(f"categorical_crossentropy: targets of ndim {t.ndim} are "
+                                  f"class labels and must be integers, got {t.type}")
         rows = shape_ops.arange(shape_ops.shape_list(p)[0])
         return ew.neg(ew.log(p[rows, t]))
     if t.ndim != p.ndim:
-        raise GraphcTypeError(f"categorical_crossentropy: target {t.type} and prediction "
-                              f"{p.type} differ in ndim")
+        raise GraphcTypeError(f"categorical_crossentropy: target {t.type} must have the "
+                              f"ndim of prediction {p.type} (probabilities) or one less "
+                              f"(integer labels)")
     return ew.neg(reduction.sum(ew.mul(t, ew.log(p)), axis=-1))
 
 
