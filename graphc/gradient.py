@@ -336,12 +336,17 @@ def Rop(f, wrt, eval_points, disconnected_inputs="raise"):
 
 # --------------------------------------------------------------- verify_grad
 def verify_grad(fun, points, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=None,
-                backend="python", cast_to_output_type=False):
+                backend="python", cast_to_output_type=False, mode=None, out_type=None,
+                no_debug_ref=True):
     """Check the symbolic gradient of ``fun`` against central finite differences.
 
     ``fun`` receives one symbolic float64 variable per point and returns a
     symbolic expression; its output is projected on a random direction to get a
     scalar, whose gradient is compared, in float64, to finite differences.
+    ``rng`` is a NumPy ``Generator``, a ``RandomState`` or the ``numpy.random``
+    module, as Theano code passes. ``mode`` (Theano's) compiles with that mode
+    instead of ``backend``; ``out_type`` and ``no_debug_ref`` are accepted and
+    ignored, as ``cast_to_output_type`` (the check is always in float64).
 
     Raises
     ------
@@ -370,10 +375,11 @@ def verify_grad(fun, points, n_tests=2, rng=None, eps=None, abs_tol=None, rel_to
     direction = output.type.make_variable(name="direction")
     cost = ew.mul(output, direction).sum()
     grads = grad(cost, variables, disconnected_inputs="ignore")
-    f_cost = function(variables + [direction], cost, backend=backend, on_unused_input="ignore")
-    f_grad = function(variables + [direction], grads, backend=backend, on_unused_input="ignore")
-    out_shape = np.shape(function(variables, output, backend=backend,
-                                  on_unused_input="ignore")(*points))
+    compiled = {"mode": mode} if mode is not None else {"backend": backend}
+    f_cost = function(variables + [direction], cost, on_unused_input="ignore", **compiled)
+    f_grad = function(variables + [direction], grads, on_unused_input="ignore", **compiled)
+    out_shape = np.shape(function(variables, output, on_unused_input="ignore",
+                                  **compiled)(*points))
     for _ in range(n_tests):
         t = rng.uniform(0.5, 1.5, size=out_shape) * rng.choice([-1.0, 1.0], size=out_shape)
         symbolic = f_grad(*points, t)

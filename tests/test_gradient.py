@@ -193,6 +193,17 @@ def test_verify_grad_catches_a_wrong_gradient():
     assert "input 0" in str(info.value)
 
 
+def test_verify_grad_takes_theanos_arguments():
+    # As Theano's tests call it: the numpy.random module or a RandomState, a mode.
+    point = U(3, 4)
+    T.verify_grad(lambda x: T.tanh(x) * 2, [point], rng=np.random)
+    verify_grad(lambda x: T.tanh(x), [point], rng=np.random.RandomState(42), mode="FAST_RUN",
+                out_type=None, cast_to_output_type=False)
+    with pytest.raises(graphc.GradientError):
+        verify_grad(lambda x: _WrongSquare()(x), [U(3, lo=0.5, hi=2)], rng=np.random,
+                    mode="FAST_COMPILE")
+
+
 def test_hessian_of_quadratic_form_is_a_plus_a_transpose(backend):
     x = T.dvector("x")              # length unknown at build time
     A = T.dmatrix("A")
