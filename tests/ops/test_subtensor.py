@@ -77,6 +77,29 @@ def test_boolean_masks(backend, rng):
         assert_close(got, want)
 
 
+@pytest.mark.filterwarnings("error::graphc.backends.numba.fallback.FallbackWarning")
+def test_masks_and_sliced_groups_compile_natively(backend, rng):
+    # Reading through masks and through an index array next to slices, and the
+    # gradient of a masked read (an increment through the mask), run as compiled
+    # code under numba: a FallbackWarning fails this test.
+    x, v, i, k = T.dmatrix("x"), T.dvector("v"), T.lvector("i"), T.lscalar("k")
+    outs = [x[x > 0], x[i, 1:], x[::-1, i], x[i, k:], x[x[:, 0] > 0], v[v > 2],
+            T.set_subtensor(x[x > 0], 0.0), T.inc_subtensor(x[x[:, 0] > 0], v),
+            graphc.grad((x[x > 0] ** 2).sum(), x)]
+    f = graphc.function([x, v, i, k], outs, backend=backend)
+    xv, vv, iv = rng.normal(size=(4, 5)), rng.normal(2, 1, size=5), np.array([0, 2, -1])
+    masked_grad = np.where(xv > 0, 2 * xv, 0.0)
+    inc = xv.copy()
+    inc[xv[:, 0] > 0] += vv
+    expected = [xv[xv > 0], xv[iv, 1:], xv[::-1, iv], xv[iv, 2:], xv[xv[:, 0] > 0],
+                vv[vv > 2], np.where(xv > 0, 0.0, xv), inc, masked_grad]
+    for got, want in zip(f(xv, vv, iv, 2), expected):
+        assert got.shape == want.shape
+        assert_close(got, want)
+    with pytest.raises(graphc.GraphcError, match="boolean index"):
+        graphc.function([x, v], x[v > 0], backend=backend)(xv, vv)   # 5 flags for 4 rows
+
+
 def test_index_out_of_bounds_raises(backend):
     x = T.dvector("x")
     idx = T.lvector("idx")

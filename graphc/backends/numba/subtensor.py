@@ -6,13 +6,17 @@ Basic indexing is numba's own (a view); integer indices are bounds-checked by
 natively when the integer arrays (1-d) and integers form one adjacent group
 and every other entry is a full slice (``x[idx]``, ``x[:, idx]``,
 ``p[arange(n), y]``): the group becomes one flat index into a
-``(pre, indexed, post)`` view. Increments with repeated indices accumulate, as
-``np.add.at``. Other advanced forms (boolean masks, n-d index arrays, newaxis
-mixed with arrays) run through the op's ``perform`` in object mode.
+``(pre, indexed, post)`` view. Reading also takes other slices around the group
+(``x[idx, 1:]``: the slices are applied first, as a view) and boolean masks
+(``x[x > 0]``: the integer arrays of the mask's ``nonzero``). Increments with
+repeated indices accumulate, as ``np.add.at``. Other advanced forms (n-d index
+arrays, newaxis mixed with arrays, increments through masks or sliced groups)
+run through the op's ``perform`` in object mode.
 """
 import numpy as np
 from numba import njit
 
+from graphc.graph import TensorType, Variable
 from graphc.ops.subtensor import IncSubtensor, Subtensor, is_advanced
 from graphc.backends.numba import fallback
 from graphc.backends.numba.lower import np_dtype
@@ -29,6 +33,13 @@ def k_index(i, n):
     if j < 0 or j >= n:
         raise IndexError("graphc: index out of bounds")
     return j
+
+
+@njit(cache=True)
+def k_check_mask(fits):
+    if not fits:
+        raise IndexError("graphc: a boolean index does not match the shape of the "
+                         "indexed axes")
 
 
 @njit(cache=True, error_model="numpy")
@@ -143,6 +154,81 @@ def _flat_index(ctx, x, first, group):
     return flat, pre, red, post, length, head, tail
 
 
+def _entries(spec, dynamic):
+    """``[(entry, its dynamic inputs), ...]``: each spec entry with the inputs it reads."""
+    values = iter(dynamic)
+    pairs = []
+    for entry in spec:
+        if entry[0] == "array" or (entry[0] == "int" and entry[1] == "in"):
+            pairs.append((entry, [next(values)]))
+        elif entry[0] == "slice":
+            pairs.append((entry, [next(values) for part in entry[1:] if part == "in"]))
+        else:
+            pairs.append((entry, []))
+    return pairs
+
+
+def _native_form(ctx, x, spec, dynamic, slices=True):
+    """``(x', spec', dynamic')`` for ``x[spec]`` in the form :func:`_native_group`
+    takes, or None.
+
+    A boolean mask over ``k`` axes becomes the ``k`` integer arrays of its
+    ``nonzero()``, after checking its shape. With ``slices``, the slices that are
+    not full are applied first (``x'`` is that view of ``x``, and they become full
+    slices); an increment, which writes into a copy of ``x``, cannot use a view.
+    """
+    pairs = _entries(spec, dynamic)
+    sliced = any(entry[0] == "slice" and entry != FULL for entry, _ in pairs)
+    if sliced and not slices:
+        return None
+    for entry, values in pairs:
+        if entry[0] == "newaxis":
+            return None
+        if entry[0] == "array" and values[0].dtype == "bool" and values[0].ndim == 0:
+            return None
+    view = x
+    if sliced:
+        parts = []
+        for entry, values in pairs:
+            if entry[0] == "slice":
+                inputs = iter(values)
+                parts.append(":".join(ctx.scalar(next(inputs)) if p == "in" else
+                                      "None" if p is None else str(p) for p in entry[1:]))
+            elif entry[0] == "array" and values[0].dtype == "bool":
+                parts.extend([":"] * values[0].ndim)
+            else:
+                parts.append(":")
+        name = ctx.tmp("w")
+        ctx.line(f"{name} = {ctx.array(x)}[{', '.join(parts)}]")
+        view = Variable(TensorType(x.dtype, (None,) * x.ndim))
+        ctx.bind(view, name, base=x)
+    new_spec, new_dynamic, axis = [], [], 0
+    for entry, values in pairs:
+        if entry[0] == "slice":
+            new_spec.append(FULL)
+            axis += 1
+            continue
+        if entry[0] == "array" and values[0].dtype == "bool":
+            mask = ctx.array(values[0])
+            k = values[0].ndim
+            fits = " and ".join(f"{mask}.shape[{j}] == {ctx.get(view)}.shape[{axis + j}]"
+                                for j in range(k))
+            ctx.line(f"k_check_mask({fits})")
+            nz = ctx.tmp("nz")
+            ctx.line(f"{nz} = np.nonzero({mask})")
+            for j in range(k):
+                index = Variable(TensorType("int64", (None,)))
+                ctx.bind(index, f"{nz}[{j}]")
+                new_spec.append(("array",))
+                new_dynamic.append(index)
+            axis += k
+            continue
+        new_spec.append(entry)
+        new_dynamic.extend(values)
+        axis += 1
+    return view, new_spec, new_dynamic
+
+
 def lower_subtensor(ctx, node):
     x, *dynamic = node.inputs
     out = node.outputs[0]
@@ -153,6 +239,11 @@ def lower_subtensor(ctx, node):
         ctx.bind(out, name, base=x)
         return
     found = _native_group(spec, dynamic)
+    if found is None:
+        form = _native_form(ctx, x, spec, dynamic)
+        if form is not None:
+            x, spec, dynamic = form
+            found = _native_group(spec, dynamic)
     if found is None:
         fallback.lower_fallback(ctx, node)
         return
@@ -175,6 +266,10 @@ def lower_inc_subtensor(ctx, node):
     ctx.line(f"{o} = k_copy({ctx.get(x)})")
     if is_advanced(op.spec):
         found = _native_group(op.spec, dynamic)
+        if found is None:
+            form = _native_form(ctx, x, op.spec, dynamic, slices=False)
+            if form is not None:
+                found = _native_group(form[1], form[2])
         if found is None:
             fallback.lower_fallback(ctx, node)
             return
