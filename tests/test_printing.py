@@ -381,3 +381,21 @@ def test_command_line_dumps_a_pickled_function(tmp_path):
     assert "Updates:" in result.stdout
     parse_svg((tmp_path / "f.svg").read_text(encoding="utf-8"))
     assert (tmp_path / "f.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # --unoptimized prints the graph before rewriting, its updates still listed.
+    command.append("--unoptimized")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Updates:" in result.stdout
+    assert result.stdout == debugprint(pickle.loads(pickle.dumps(f)), file="str",
+                                       which="unoptimized")
+
+
+def test_html_payload_cannot_end_its_script(tmp_path):
+    # A name holding "<!--" or "</script>" must stay inside the JSON payload.
+    x = T.dvector("x")
+    y = T.exp(x)
+    y.name = "<!--<script></script>"
+    page = to_html(y * 2)
+    assert "<!--<script>" not in page and "\\u003c!--\\u003cscript>" in page
+    assert page.count("</script>") == page.count("<script")
+

@@ -58,6 +58,11 @@ def _loose(var_type):
 
 
 # ------------------------------------------------------------------------ the op
+# Passes an inner graph skips: the reference backend runs it, and its inputs are views
+# of the loop's buffers.
+LOOP_EXCLUDED = ("fusion", "inplace")
+
+
 class Scan(Op):
     """Run ``inner`` once per step, feeding its state outputs back (see the module doc).
 
@@ -84,7 +89,7 @@ class Scan(Op):
                  "name", "as_while")
 
     def __init__(self, inner, n_seqs, taps, n_nit, keep_all=None, truncate_gradient=-1,
-                 name=None, labels=None, as_while=False):
+                 name=None, labels=None, as_while=False, inner_optimized=False):
         self.inner = inner
         self.inner_key = id(inner)
         self.n_seqs = int(n_seqs)
@@ -94,6 +99,9 @@ class Scan(Op):
         self.truncate_gradient = int(truncate_gradient)
         self.name = name
         self.as_while = bool(as_while)
+        # True once the outer function's pipeline has optimized ``inner`` with its own
+        # settings (graphc.passes.optimize does it); else it is optimized when first run.
+        self.inner_optimized = bool(inner_optimized)
         self.lags = tuple(-min(t) for t in self.taps)
         self.n_taps = sum(len(t) for t in self.taps)
         self.n_others = len(inner.inputs) - self.n_seqs - self.n_taps
@@ -191,18 +199,27 @@ class Scan(Op):
         return shapes
 
     # ------------------------------------------------------------------- running
+    def with_inner(self, inner):
+        """This loop with ``inner`` as its (already optimized) inner graph."""
+        return Scan(inner, self.n_seqs, self.taps, self.n_nit, self.keep_all,
+                    self.truncate_gradient, self.name, self.labels, self.as_while,
+                    inner_optimized=True)
+
     def _runner(self):
         """The inner graph, optimized and compiled once with the reference backend.
 
-        The inner graph is optimized by the same pipeline as the outer one, less
-        fusion and inplace: the reference backend gains nothing from fused loops,
-        and the inner inputs are views of the loop's buffers, never to be written.
+        A compiled function's pipeline optimizes the inner graph with its own
+        settings (``passes.optimize``, less fusion and inplace: the reference backend
+        gains nothing from fused loops, and the inner inputs are views of the loop's
+        buffers, never to be written); a loop run outside one gets ``fast_run``.
         """
         run = getattr(self, "_run", None)
         if run is None:
             from graphc import passes
             from graphc.backends.python import BACKEND
-            optimized = passes.optimize(self.inner, "fast_run", excluding=("fusion", "inplace"))
+            optimized = self.inner
+            if not self.inner_optimized:
+                optimized = passes.optimize(self.inner, "fast_run", excluding=LOOP_EXCLUDED)
             run = self._run = BACKEND.compile(optimized)
         return run
 

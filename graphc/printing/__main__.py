@@ -26,8 +26,7 @@ def main(argv=None):
     with open(args.pickle, "rb") as handle:
         function = pickle.load(handle)
     which = "unoptimized" if args.unoptimized else "optimized"
-    target = function.unoptimized if args.unoptimized else function
-    debugprint(target, print_type=args.print_type)
+    debugprint(function, print_type=args.print_type, which=which)
     if args.svg:
         print(f"wrote {pydotprint(function, args.svg, which=which)}", file=sys.stderr)
     if args.html:

@@ -161,8 +161,9 @@ def to_html(obj, outfile=None, *, title=None):
     else:
         panes = [_pane(obj, "optimized", "Graph", "graph-", data)]
     title = title or f"graphc: {view.title}"
-    # "</" inside a script element would end it early; JSON allows "<\/" instead.
-    payload = json.dumps(data, indent=None, sort_keys=False).replace("</", "<\\/")
+    # "</" or "<!--" inside a script element would end it early or change how it is
+    # parsed: every "<" is written as the JSON escape "\u003c" instead.
+    payload = json.dumps(data, indent=None, sort_keys=False).replace("<", "\\u003c")
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -141,7 +141,8 @@ class _Printer:
                 pending.extend((k, v) for k, v in self.inner.items() if k not in before)
 
 
-def debugprint(obj, file=None, *, print_type=False, ids="CHAR", depth=-1, print_trail=True):
+def debugprint(obj, file=None, *, print_type=False, ids="CHAR", depth=-1, print_trail=True,
+               which="optimized"):
     """Print a graph as indented text, one variable a line, in Theano's format.
 
     Parameters
@@ -160,6 +161,8 @@ def debugprint(obj, file=None, *, print_type=False, ids="CHAR", depth=-1, print_
         Levels to print below each output; -1 for all.
     print_trail : bool
         End the line of a node made by a rewrite with ``<- rewrite_name``.
+    which : {"optimized", "unoptimized"}
+        For a compiled function: its graph after or before the rewrites.
 
     Returns
     -------
@@ -178,7 +181,7 @@ def debugprint(obj, file=None, *, print_type=False, ids="CHAR", depth=-1, print_
      |Elemwise{exp} [id C]
        |y [id D]
     """
-    view = graph_view(obj)
+    view = graph_view(obj, which)
     printer = _Printer(print_type, ids, print_trail)
     for out in view.outputs:
         printer.walk(out, depth)

@@ -167,6 +167,33 @@ def test_fast_compile_folds_constants_only(backend):
     assert plan(None) == []
 
 
+@pytest.mark.parametrize("optimizer", ["fast_compile", None])
+@pytest.mark.parametrize("name", ["log_sigmoid", "stability", "stabilize"])
+def test_including_a_single_rewrite_runs_it(backend, optimizer, name):
+    # including= takes pass names, rewrite names and tags (API.md): a rewrite of a
+    # pass the shorter pipeline lacks runs on its own.
+    x = T.dvector("x")
+    f = graphc.function([x], T.log(T.nnet.sigmoid(x)), optimizer=optimizer,
+                        including=[name], backend=backend)
+    assert "softplus" in op_names(f) and "log" not in op_names(f)
+    assert_close(f([-800.0, 0.0]), [-800.0, np.log(0.5)])
+
+
+def test_loops_get_the_functions_optimizer(backend):
+    # The inner graph of a scan is rewritten with the function's own settings, and
+    # printed as it runs.
+    M = T.dmatrix("M")
+    out, _ = graphc.scan(lambda r: T.log(T.nnet.sigmoid(r)), sequences=M)
+    with np.errstate(divide="ignore"):
+        for settings, want in [({"optimizer": None}, -np.inf),
+                               ({"excluding": ["log_sigmoid"]}, -np.inf), ({}, -800.0)]:
+            f = graphc.function([M], out, backend=backend, **settings)
+            assert f(np.array([[-800.0]]))[0, 0] == want, settings
+    text = graphc.debugprint(f, file="str")
+    inner = text[text.index("Inner graphs:"):]
+    assert "softplus" in inner and "<- log_sigmoid" in inner
+
+
 @pytest.mark.parametrize("build", [lambda x: x * 0, lambda x: x - x, lambda x: x / x,
                                    lambda x: 0 * x + x - x])
 def test_ieee_identities_are_not_folded(backend, build):
