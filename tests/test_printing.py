@@ -362,7 +362,10 @@ def test_profile_node_times_account_for_the_call_time():
 def test_profile_summary_before_any_call():
     x = T.dvector("x")
     f = graphc.function([x], T.exp(x), backend="python", profile=True)
-    assert "no node timings recorded" in f.profile.summary()
+    assert "no node timings recorded: the function was not called yet" in f.profile.summary()
+    g = graphc.function([x], x, backend="python", profile=True)
+    g([1.0])
+    assert "the optimized graph has no nodes" in g.profile.summary()
 
 
 # --------------------------------------------------------------------------- CLI

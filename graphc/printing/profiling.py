@@ -85,7 +85,9 @@ def profile_summary(profile):
     lines.append(f"  sum of per-node times: {node_total:.6f} s ({share:.1f}% of call time; "
                  "the rest is the backend's own overhead)")
     if not profile.node_time:
-        lines.append("  no node timings recorded (was the function called?)")
+        lines.append("  no node timings recorded: " + ("the optimized graph has no nodes"
+                                                       if profile.calls else
+                                                       "the function was not called yet"))
         return "\n".join(lines) + "\n"
     by_class, by_op, by_node = {}, {}, []
     for key, seconds in profile.node_time.items():
