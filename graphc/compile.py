@@ -177,7 +177,9 @@ class _Validator:
     def _convert(self, value):
         if isinstance(value, Variable):
             raise GraphcTypeError(f"{self.label}: got a symbolic variable; pass a value")
-        weak = basic.is_weak(value) or isinstance(value, (list, tuple))
+        # Python numbers and sequences (lists, tuples, range) convert when no value
+        # changes; NumPy arrays and scalars keep their dtype's meaning.
+        weak = basic.is_weak(value) or not isinstance(value, (np.ndarray, np.generic))
         try:
             array = np.asarray(value)
         except ValueError as error:     # a ragged nested list, say

@@ -105,6 +105,10 @@ class TensorType:
 _ids = itertools.count()
 
 
+# The elementwise scalars whose results refuse a truth value (Variable.__bool__).
+_COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "neq"})
+
+
 class Variable:
     """A symbolic value: the output of a node, or an input of the graph.
 
@@ -167,9 +171,15 @@ class Variable:
     __hash__ = object.__hash__
 
     def __bool__(self):
-        raise GraphcTypeError(
-            "a symbolic variable has no truth value; use T.switch for a condition "
-            "and T.eq / T.and_ for comparisons")
+        # Theano's rule: every variable is true (tutorial code tests ``if not W:`` on
+        # a parameter that may be None or a shared variable), except the result of a
+        # comparison, so that ``a < b < c`` (Python's (a < b) and (b < c)) fails.
+        scalar = getattr(getattr(self.owner, "op", None), "scalar", None)
+        if getattr(scalar, "name", None) in _COMPARISONS:
+            raise GraphcTypeError(
+                f"the comparison {self.describe()} has no truth value: it is symbolic; use "
+                "T.switch for a condition and T.and_ to combine comparisons")
+        return True
 
     def __iter__(self):
         raise GraphcTypeError(

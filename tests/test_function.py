@@ -47,6 +47,14 @@ def test_python_lists_and_numbers_are_accepted(backend):
     f = graphc.function([x, s], x * s, backend=backend)
     assert_close(f([1, 2, 3], 2), [2.0, 4.0, 6.0])
     assert_close(f((1.5,), 2.0), [3.0])
+    # Any Python sequence, as the Theano docs' power(range(10), 2); float32 inputs
+    # take Python ints that fit.
+    v = T.fvector("v")
+    g = graphc.function([v], v * 2, backend=backend)
+    assert_close(g(range(3)), [0.0, 2.0, 4.0])
+    assert g(range(3)).dtype == np.float32
+    with pytest.raises(graphc.GraphcError):
+        g(np.arange(3))          # an int64 array is typed: no silent conversion
 
 
 def test_updates_use_values_from_before_the_call(backend):

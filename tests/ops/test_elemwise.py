@@ -404,10 +404,17 @@ def test_every_api_name_exists(name):
     assert hasattr(T, name), name
 
 
-def test_graph_has_no_truth_value_and_no_iteration():
+def test_truth_values_follow_theano_and_variables_do_not_iterate():
+    # Theano: a variable is true (tutorials test "if not W:" on a parameter given as
+    # a shared variable), a comparison has no truth value ("0 < x < 1" must fail).
     x = T.dvector("x")
+    W = graphc.shared(np.zeros(2))
+    assert x and W and (x * 2) and not (not x)
+    for comparison in (x > 0, x <= 0, T.eq(x, 0), T.neq(x, 1)):
+        with pytest.raises(graphc.GraphcError, match="truth value"):
+            bool(comparison)
     with pytest.raises(graphc.GraphcError):
-        bool(x > 0)
+        0 < x < 1
     with pytest.raises(graphc.GraphcError):
         list(x)
 
