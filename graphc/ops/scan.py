@@ -41,7 +41,7 @@ import numpy as np
 
 from graphc.errors import GraphcError, GraphcTypeError, GraphcValueError, ShapeError
 from graphc.graph import (Constant, FunctionGraph, Node, Op, SharedVariable, TensorType,
-                          Variable, clone_replace, toposort)
+                          Variable, ancestors, clone_replace, toposort)
 from graphc.ops import basic
 from graphc.ops import elemwise as ew
 from graphc.ops import shape as shape_ops
@@ -907,14 +907,11 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
         isinstance(outputs_info, (list, tuple)) and len(outputs_info) == 0)
     seq_outer, seq_inner, lengths = _sequence_slices(_sequences(sequences), go_backwards)
     steps = _step_count(lengths, n_steps)
-    # Non-sequences reach fn as placeholders bound to their outer values (constants as is).
-    bound, non_seq_args = {}, []
-    for var in (basic.as_variable(v) for v in _as_list(non_sequences)):
-        if isinstance(var, Constant):
-            non_seq_args.append(var)
-        else:
-            non_seq_args.append(_placeholder(var))
-            bound[non_seq_args[-1]] = var
+    # Non-sequences reach fn as themselves, as in Theano: fn may take gradients with
+    # respect to them or update a shared one. What does not change from step to step
+    # is computed outside the loop anyway (_close_over).
+    bound = {}
+    non_seq_args = [basic.as_variable(v) for v in _as_list(non_sequences)]
 
     tap_vars, outputs, updates, condition = _trace(fn, seq_inner, infos, non_seq_args)
     if given_infos and len(outputs) != len(infos):
@@ -957,8 +954,8 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
               + [f"output {i}" for i in nit_of])
     if strict:
         step_vars = seq_inner + [v for s in states for _, v in s[1]]
-        free = _free_variables(step_vars, [s[2] for s in states] + nit_values
-                               + ([] if condition is None else [condition]), bound)
+        free = _free_variables(step_vars + non_seq_args, [s[2] for s in states] + nit_values
+                               + ([] if condition is None else [condition]))
         if free:
             names = ", ".join(v.describe() for v in free)
             raise GraphcValueError(f"scan(strict=True): fn uses {names}, which is not in "
@@ -981,17 +978,13 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
     return user_outputs, user_buffers, new_updates
 
 
-def _placeholder(var):
-    """A fresh variable of ``var``'s type (a plain variable, even for a shared one)."""
-    return Variable(var.type, name=var.name)
-
-
-def _free_variables(step_vars, outputs, bound):
-    """Ownerless variables (not constants) ``outputs`` read besides steps and non-sequences."""
-    from graphc.graph import graph_inputs
-    known = set(step_vars) | set(bound)
-    return [v for v in graph_inputs(outputs)
-            if v not in known and not isinstance(v, Constant)]
+def _free_variables(known, outputs):
+    """Ownerless variables (not constants) ``outputs`` read other than through ``known``
+    (the step's variables and the non-sequences, whatever they are computed from)."""
+    known = set(known)
+    free = [v for v in ancestors(outputs, blockers=known)
+            if v.owner is None and v not in known and not isinstance(v, Constant)]
+    return sorted(free, key=lambda v: v.describe())
 
 
 def _pack(outputs, return_list):

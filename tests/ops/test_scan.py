@@ -435,3 +435,23 @@ def test_until_with_n_steps_only_and_its_forms():
                     n_steps=2)
     with pytest.raises(GraphcTypeError, match="until.*scalar"):
         graphc.scan(lambda h: [h, until(h > 0)], outputs_info=h0, n_steps=2)
+
+
+def test_non_sequences_reach_fn_as_themselves(backend):
+    # Theano's docs compute a Jacobian with scan, differentiating inside fn with
+    # respect to a non-sequence; and fn may update a shared non-sequence.
+    x = T.dvector("x")
+    y = x ** 2
+    J, _ = graphc.scan(lambda i, y, x: graphc.grad(y[i], x), sequences=T.arange(y.shape[0]),
+                       non_sequences=[y, x])
+    xv = np.array([4.0, -1.5, 2.0])
+    assert_close(graphc.function([x], J, backend=backend)(xv), np.diag(2 * xv))
+    W = graphc.shared(np.float64(0.5), name="W")
+    _, updates = graphc.scan(lambda W: {W: W * 2 + 1}, non_sequences=[W], n_steps=3)
+    graphc.function([], [], updates=updates, backend=backend)()
+    assert W.get_value() == ((0.5 * 2 + 1) * 2 + 1) * 2 + 1
+    # strict=True counts an expression given as a non-sequence as given.
+    doubled, _ = graphc.scan(lambda h, y: h + y, outputs_info=_f64(0.0), non_sequences=[y.sum()],
+                             n_steps=2, strict=True)
+    assert_close(graphc.function([x], doubled, backend=backend)(xv), [(xv ** 2).sum(),
+                                                                      2 * (xv ** 2).sum()])
