@@ -1,8 +1,10 @@
-"""Theano's ``theano.ifelse.ifelse``, computed as a switch.
+"""Theano's ``theano.ifelse.ifelse``: the values of one of two branches.
 
+``ifelse(cond, then, else)`` takes a scalar condition and returns the chosen
+branch as it is (no broadcasting: the branches may differ in shape, not in ndim).
 Theano evaluates only the branch taken; graphc evaluates both and selects, which
 gives the same values (an error raised in the branch not taken is the one
-difference). ``ifelse(cond, then, else)`` takes a scalar condition.
+difference).
 
 Examples
 --------
@@ -14,18 +16,14 @@ Examples
 (1.0, 2.0)
 """
 from graphc.errors import GraphcTypeError
-from graphc.ops import basic
-from graphc.ops import elemwise as ew
+from graphc.ops.ifelse import IfElse
 
 
 def ifelse(condition, then_branch, else_branch, name=None):
-    """``then_branch`` where the scalar ``condition`` is true, else ``else_branch``
-    (each a variable or a list of variables of matching types)."""
-    condition = basic.as_variable(condition)
-    if condition.ndim != 0:
-        raise GraphcTypeError(f"ifelse: the condition must be a scalar, got {condition.type}")
+    """``then_branch`` if the scalar ``condition`` is nonzero, else ``else_branch``
+    (each a variable or a list of variables of matching dtypes and ndims)."""
     if isinstance(then_branch, (list, tuple)):
-        if len(then_branch) != len(else_branch):
+        if not isinstance(else_branch, (list, tuple)) or len(then_branch) != len(else_branch):
             raise GraphcTypeError("ifelse: the branches have different numbers of outputs")
-        return [ew.switch(condition, a, b) for a, b in zip(then_branch, else_branch)]
-    return ew.switch(condition, then_branch, else_branch)
+        return IfElse(len(then_branch))(condition, *then_branch, *else_branch)
+    return IfElse(1)(condition, then_branch, else_branch)

@@ -313,3 +313,28 @@ def test_nlinalg_matches_numpy_with_gradients(backend, rng):
     if backend == "python":     # finite differences (float64, the reference backend)
         for fn, point in [(nlinalg.matrix_inverse, a), (nlinalg.det, a), (nlinalg.pinv, r)]:
             graphc.verify_grad(fn, [point], rng=rng)
+
+
+def test_ifelse_returns_the_chosen_branch_as_it_is(backend):
+    # Theano's IfElse does not broadcast: the branches may differ in shape.
+    c, a, b = T.iscalar("c"), T.fvector("a"), T.fvector("b")
+    s = T.dscalar("s")
+    outs = [ifelse(T.gt(c, 0), a, b), ifelse(c, s, 2.0), ifelse(c, a, 0.0)]
+    outs += ifelse(T.lt(c, 0), [a, s], [b, s * 2])
+    f = graphc.function([c, a, b, s], outs, backend=backend)
+    av, bv = np.ones(1, "float32"), np.arange(4, dtype="float32")
+    taken = f(1, av, bv, 3.0)
+    assert [np.shape(v) for v in taken] == [(1,), (), (1,), (4,), ()]
+    np.testing.assert_array_equal(taken[0], av)
+    other = f(0, av, bv, 3.0)
+    np.testing.assert_array_equal(other[0], bv)
+    np.testing.assert_array_equal(other[2], [0.0])
+    assert float(other[1]) == 2.0 and float(other[4]) == 6.0
+    # The gradient flows to the branch taken only.
+    x = T.dvector("x")
+    g = graphc.function([c, x], graphc.grad(ifelse(c, (x ** 2).sum(), x.sum()), x),
+                        backend=backend)
+    np.testing.assert_array_equal(g(1, [1.0, 2.0]), [2.0, 4.0])
+    np.testing.assert_array_equal(g(0, [1.0, 2.0]), [1.0, 1.0])
+    with pytest.raises(graphc.GraphcError, match="same ndim"):
+        ifelse(c, a, T.fmatrix())

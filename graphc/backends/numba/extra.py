@@ -15,6 +15,7 @@ from numba import njit
 
 from graphc.ops.extra import (ArgSort, BinCount, CumOp, Diagonal, Permute, SetDiagonal,
                               SpecifyShape, Unbroadcast, Unique)
+from graphc.ops.ifelse import IfElse
 from graphc.backends.numba.lower import np_dtype
 from graphc.backends.numba.reduction import _acc_row, _acc_zero
 from graphc.backends.numba.shape import lower_identity
@@ -378,7 +379,24 @@ def lower_specify_shape(ctx, node):
     ctx.bind(node.outputs[0], name, base=x)
 
 
+def lower_ifelse(ctx, node):
+    """The chosen branch, copied: only that one is copied (the branches are computed)."""
+    condition, *branches = node.inputs
+    n = node.op.n_outs
+    chosen = ctx.tmp("c")
+    ctx.line(f"{chosen} = bool({ctx.scalar(condition)})")
+    for out, a, b in zip(node.outputs, branches[:n], branches[n:]):
+        o = ctx.tmp("o")
+        if out.ndim == 0:
+            cast = np_dtype(out.dtype)
+            ctx.line(f"{o} = {cast}({ctx.get(a)}) if {chosen} else {cast}({ctx.get(b)})")
+        else:
+            ctx.line(f"{o} = k_copy({ctx.array(a)}) if {chosen} else k_copy({ctx.array(b)})")
+        ctx.bind(out, o)
+
+
 LOWERINGS = {
+    IfElse: lower_ifelse,
     CumOp: lower_cumop,
     ArgSort: lower_argsort,
     Permute: lower_permute,
