@@ -338,3 +338,18 @@ def test_ifelse_returns_the_chosen_branch_as_it_is(backend):
     np.testing.assert_array_equal(g(0, [1.0, 2.0]), [1.0, 1.0])
     with pytest.raises(graphc.GraphcError, match="same ndim"):
         ifelse(c, a, T.fmatrix())
+
+
+def test_xlogx_and_xlogy0_are_zero_at_zero(backend):
+    x, y = T.dvectors("x", "y")
+    outs = [T.xlogx.xlogx(x), T.xlogx.xlogy0(x, y), graphc.grad(T.xlogx.xlogx(x).sum(), x),
+            graphc.grad(T.xlogx.xlogy0(x, y).sum(), y)]
+    f = graphc.function([x, y], outs, backend=backend)
+    xv, yv = np.array([0.0, 0.5, 2.0]), np.array([0.0, 3.0, 0.5])
+    value, value_y, slope, slope_y = f(xv, yv)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_allclose(value, np.where(xv == 0, 0, xv * np.log(xv)), rtol=1e-12)
+        np.testing.assert_allclose(value_y, np.where(xv == 0, 0, xv * np.log(yv)), rtol=1e-12)
+    np.testing.assert_allclose(slope, [0.0, np.log(0.5) + 1, np.log(2.0) + 1], rtol=1e-12)
+    np.testing.assert_allclose(slope_y, [0.0, 0.5 / 3.0, 2.0 / 0.5], rtol=1e-12)
+
