@@ -337,6 +337,21 @@ class _SharedAlias(SharedVariable):
 _rewrite_stack = []
 
 
+def _replaced(inputs, sources):
+    """The nodes of a rewrite's matched region that a new node over ``inputs`` stands
+    for: the region less the nodes that compute those inputs (kept, not replaced; a
+    Gemm over a rewritten ``z`` is not made from the rewrite that made ``z``)."""
+    region = set(sources)
+    kept = set()
+    stack = [v.owner for v in inputs if v.owner in region]
+    while stack:
+        node = stack.pop()
+        if node not in kept:
+            kept.add(node)
+            stack.extend(v.owner for v in node.inputs if v.owner in region)
+    return [node for node in sources if node not in kept]
+
+
 class rewrite_context:
     """Mark nodes built inside as made by rewrite ``name`` from ``nodes``.
 
@@ -404,7 +419,7 @@ class Node:
                 # A node rebuilt because its inputs changed keeps its history.
                 self.trail = sources[0].trail
             else:
-                self.trail = (name, sources)
+                self.trail = (name, _replaced(self.inputs, sources))
             self.trace = sources[0].trace if sources else "<rewrite>"
         else:
             self.trail = None

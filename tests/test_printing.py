@@ -175,6 +175,15 @@ def parse_svg(text):
     return root, nodes, edges
 
 
+def test_a_trail_names_the_rewrites_that_made_the_node_not_its_inputs():
+    # The Gemm reads a z that log_sigmoid made; the Gemm itself was made by gemm alone.
+    A, B, M = T.dmatrix("A"), T.dmatrix("B"), T.dmatrix("M")
+    f = graphc.function([A, B, M], T.log(T.nnet.sigmoid(M)) + T.dot(A, B), backend="python")
+    lines = debugprint(f, file="str").splitlines()
+    assert lines[0].startswith("Gemm") and lines[0].endswith("<- gemm"), lines[0]
+    assert "log_sigmoid" in lines[1]
+
+
 def test_svg_has_one_group_per_graph_node():
     x, y, z = small_expression()
     w = graphc.shared(np.ones(3), name="w")
