@@ -169,6 +169,42 @@ class SoftmaxCrossentropyGrad(Op):
         return [out]
 
 
+class CheckLabels(Op):
+    """The integer ``labels`` themselves, once checked: one per row of a prediction of
+    ``rows`` rows, each in ``[0, classes)``.
+
+    ``categorical_crossentropy`` puts it on its targets: the indexing it is written
+    with would read -1 as the last class and reuse one label for every row, and
+    train on that silently. A loss's labels get no NumPy indexing semantics.
+    """
+
+    view_map = {0: 0}
+
+    def make_node(self, labels, rows, classes):
+        labels = basic.as_variable(labels)
+        rows = ew.cast(basic.as_variable(rows), "int64")
+        classes = ew.cast(basic.as_variable(classes), "int64")
+        return Node(self, [labels, rows, classes], [labels.type])
+
+    def perform(self, node, inputs):
+        labels, rows, classes = inputs
+        if labels.shape[0] != rows:
+            raise ShapeError(f"categorical_crossentropy: {labels.shape[0]} labels for "
+                             f"{int(rows)} rows of predictions; give one label per row")
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            bad = labels[(labels < 0) | (labels >= classes)][0]
+            raise ShapeError(f"categorical_crossentropy: label {bad} is not a class of "
+                             f"predictions with {int(classes)} columns (labels lie in "
+                             f"[0, {int(classes)}))")
+        return [labels]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def grad(self, inputs, outputs, output_grads):
+        return [None, None, None]
+
+
 def _check_labels(x, y):
     if y.shape[0] > x.shape[0]:
         raise ShapeError(f"softmax cross-entropy: {y.shape[0]} labels but only {x.shape[0]} "

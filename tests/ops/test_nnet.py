@@ -186,6 +186,26 @@ def test_crossentropy_label_errors(backend):
         T.nnet.categorical_crossentropy(T.dmatrix(), T.itensor3())
 
 
+def test_categorical_crossentropy_checks_its_labels(backend):
+    # A loss's integer targets get no NumPy indexing semantics: -1 is not the last
+    # class and one label is not reused for every row (both trained silently once),
+    # with or without the softmax fusion, forward and backward.
+    P, X, y = T.fmatrix("P"), T.fmatrix("X"), T.ivector("y")
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], "float32")
+    fused = T.nnet.categorical_crossentropy(T.nnet.softmax(X), y)
+    functions = [graphc.function([P, y], T.nnet.categorical_crossentropy(P, y),
+                                 backend=backend),
+                 graphc.function([X, y], fused, backend=backend),
+                 graphc.function([X, y], fused, backend=backend, optimizer=None),
+                 graphc.function([X, y], graphc.grad(fused.mean(), X), backend=backend)]
+    assert_close(functions[0](probs, np.int32([0, 2])), -np.log([0.7, 0.8]))
+    for bad, message in (([0, -1], "label -1"), ([0], "1 labels for 2 rows"),
+                         ([0, 3], "label 3"), ([0, 1, 2], "3 labels for 2 rows")):
+        for f in functions:
+            with pytest.raises(graphc.GraphcError, match=message):
+                f(probs, np.int32(bad))
+
+
 def test_indexed_log_softmax_keeps_numpy_indexing(backend, rng):
     # -log(softmax(x))[arange(len(y)), y] becomes one cross-entropy op; it must
     # still mean what NumPy's indexing means: fewer labels than rows use the first

@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-from graphc.ops.nnet import (LogSoftmax, LogSumExp, Softmax, SoftmaxCrossentropy,
+from graphc.ops.nnet import (CheckLabels, LogSoftmax, LogSumExp, Softmax, SoftmaxCrossentropy,
                              SoftmaxCrossentropyGrad)
 from graphc.backends.numba.fastmath import fexp, flog, maxnum
 from graphc.backends.numba.loops import k_wide_vectors
@@ -265,7 +265,24 @@ def lower_sxent_grad(ctx, node):
     ctx.bind(out, name)
 
 
+@njit(cache=True)
+def k_check_labels(labels, rows, classes):
+    if labels.shape[0] != rows:
+        raise ValueError("graphc: categorical_crossentropy: one label per row")
+    for j in range(labels.shape[0]):
+        if labels[j] < 0 or labels[j] >= classes:
+            raise ValueError("graphc: categorical_crossentropy: a label is out of range")
+
+
+def lower_check_labels(ctx, node):
+    labels, rows, classes = node.inputs
+    name = ctx.get(labels)
+    ctx.line(f"k_check_labels({name}, {ctx.scalar(rows)}, {ctx.scalar(classes)})")
+    ctx.bind(node.outputs[0], name, base=labels)
+
+
 LOWERINGS = {
+    CheckLabels: lower_check_labels,
     Softmax: _lower_rowwise("k_softmax"),
     LogSoftmax: _lower_rowwise("k_log_softmax"),
     LogSumExp: lower_logsumexp,

@@ -89,6 +89,9 @@ def categorical_crossentropy(coding_dist, true_dist):
         if np.dtype(t.dtype).kind not in "iu":
             raise GraphcTypeError(f"categorical_crossentropy: targets of ndim {t.ndim} are "
                                   f"class labels and must be integers, got {t.type}")
+        if t.ndim == 1:
+            n_rows, n_classes = shape_ops.shape_list(p)
+            t = nnet_ops.CheckLabels()(t, n_rows, n_classes)
         rows = shape_ops.arange(shape_ops.shape_list(p)[0])
         return ew.neg(ew.log(p[rows, t]))
     if t.ndim != p.ndim:
