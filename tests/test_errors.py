@@ -252,3 +252,13 @@ def test_every_error_is_a_graphc_error():
         graphc.shared(T.dvector())
     with pytest.raises(graphc.GraphcError):
         graphc.config.floatX = "float16"
+
+
+@pytest.mark.parametrize("build", [
+    lambda a, v: T.concatenate([a, a], axis=2), lambda a, v: T.concatenate([a, a], axis=-3),
+    lambda a, v: T.nnet.softmax(a, axis=2), lambda a, v: T.nnet.log_softmax(a, axis=5),
+    lambda a, v: T.stack([v, v], axis=3), lambda a, v: T.expand_dims(v, 5),
+    lambda a, v: T.addbroadcast(a, 2)])
+def test_an_axis_out_of_range_is_an_error_not_a_wrap_around(build):
+    with pytest.raises(graphc.GraphcError, match="out of range for ndim"):
+        build(T.dmatrix("a"), T.dvector("v"))

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from graphc.config import config
-from graphc.errors import GraphcTypeError
+from graphc.errors import GraphcTypeError, GraphcValueError
 from graphc.graph import Constant, TensorType, Variable
 
 
@@ -98,3 +98,14 @@ def as_operands(*values):
         else:
             result.append(as_variable(v))
     return result
+
+
+def axis_index(axis, ndim, context):
+    """``axis`` as a non-negative index among ``ndim`` axes (negative ones count from
+    the end), or a GraphcValueError naming ``context``: never wrapped around."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise GraphcTypeError(f"{context}: axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise GraphcValueError(f"{context}: axis {axis} is out of range for ndim {ndim}")
+    return int(axis) % ndim
+

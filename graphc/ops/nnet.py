@@ -217,12 +217,12 @@ def _check_labels(x, y):
 
 def softmax(x, axis=-1):
     x = _float_input(x, "softmax")
-    return Softmax(axis % x.ndim)(x)
+    return Softmax(basic.axis_index(axis, x.ndim, "softmax"))(x)
 
 
 def log_softmax(x, axis=-1):
     x = _float_input(x, "log_softmax")
-    return LogSoftmax(axis % x.ndim)(x)
+    return LogSoftmax(basic.axis_index(axis, x.ndim, "log_softmax"))(x)
 
 
 def logsumexp(x, axis=None, keepdims=False):

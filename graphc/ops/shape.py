@@ -388,7 +388,7 @@ def join(axis, *tensors):
     if len(tensors) == 1:
         return tensors[0]
     ndim = tensors[0].ndim
-    return Join(axis % ndim if ndim else axis)(*tensors)
+    return Join(basic.axis_index(axis, ndim, "join") if ndim else axis)(*tensors)
 
 
 def stack(tensors, *more, axis=0):
@@ -398,7 +398,7 @@ def stack(tensors, *more, axis=0):
         tensors = [tensors, *more]
     tensors = basic.as_operands(*tensors)
     ndim = tensors[0].ndim + 1
-    axis = axis % ndim
+    axis = basic.axis_index(axis, ndim, "stack")
     expanded = [dimshuffle(t, list(range(axis)) + ["x"] + list(range(axis, t.ndim)))
                 for t in tensors]
     return join(axis, *expanded)

@@ -357,7 +357,7 @@ def expand_dims(x, axis):
     x = basic.as_variable(x)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     ndim = x.ndim + len(axes)
-    axes = {a % ndim for a in axes}
+    axes = {basic.axis_index(a, ndim, "expand_dims") for a in axes}
     it = iter(range(x.ndim))
     return shape_ops.dimshuffle(x, ["x" if i in axes else next(it) for i in range(ndim)])
 
@@ -418,7 +418,7 @@ def addbroadcast(x, *axes):
     """``x`` with ``axes`` declared of length 1 (Theano's): a call where one is not
     raises a ShapeError."""
     x = basic.as_variable(x)
-    axes = {a % x.ndim for a in axes}
+    axes = {basic.axis_index(a, x.ndim, "addbroadcast") for a in axes}
     if {x.type.shape[a] for a in axes} <= {1}:    # (``all`` is the reduction here)
         return x
     dims = shape_ops.shape_list(x)
