@@ -58,16 +58,20 @@ def shared(value, name=None, *, borrow=False, shape=None, broadcastable=None, st
     """
     if isinstance(value, Variable):
         raise GraphcTypeError("shared() takes a value, not a symbolic variable")
-    if strict:
-        array = np.asarray(value)
-    elif basic.is_weak(value):
-        array = np.asarray(value, dtype=basic.default_dtype(value))
-    else:
-        array = np.asarray(value)
-        if array.dtype == object:
-            raise GraphcTypeError(f"shared(): cannot store {type(value).__name__} {value!r}")
-        if array.dtype.kind == "f" and not isinstance(value, (np.ndarray, np.generic)):
-            array = array.astype(config.floatX)
+    try:
+        if strict or not basic.is_weak(value):
+            array = np.asarray(value)
+        else:
+            array = np.asarray(value, dtype=basic.default_dtype(value))
+    except (ValueError, TypeError) as error:    # a ragged nested list, say
+        raise GraphcTypeError(f"shared(): cannot convert {type(value).__name__} to an "
+                              f"array ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise GraphcTypeError(f"shared(): cannot store {type(value).__name__} {value!r:.60} "
+                              f"(dtype {array.dtype}): a shared variable holds numbers")
+    if not strict and array.dtype.kind == "f" and not isinstance(value, (np.ndarray,
+                                                                         np.generic)):
+        array = array.astype(config.floatX)
     if shape is None:
         shape = (None,) * array.ndim if broadcastable is None else broadcastable
     variable = SharedVariable(TensorType(array.dtype, tuple(shape)), None, name=name)

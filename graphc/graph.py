@@ -242,7 +242,19 @@ class SharedVariable(Variable):
 
     def filter(self, value, borrow=False):
         """Convert ``value`` to this variable's dtype and check its ndim."""
-        array = np.asarray(value)
+        if isinstance(value, Variable):
+            raise GraphcTypeError(f"shared variable {self.describe()}: set_value takes a "
+                                  f"value, got the symbolic {value.describe()} (use "
+                                  "get_value() for another shared variable's value)")
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as error:    # a ragged nested list, say
+            raise GraphcTypeError(f"shared variable {self.describe()}: cannot convert "
+                                  f"{type(value).__name__} to an array ({error})") from None
+        if array.dtype.kind not in "biuf":
+            raise GraphcTypeError(f"shared variable {self.describe()}: got a value of dtype "
+                                  f"{array.dtype} ({type(value).__name__}); it holds "
+                                  f"{self.dtype} numbers")
         if array.ndim != self.ndim:
             raise GraphcTypeError(
                 f"shared variable {self.describe()}: value has ndim {array.ndim} "
@@ -252,12 +264,18 @@ class SharedVariable(Variable):
                 raise GraphcTypeError(
                     f"shared variable {self.describe()}: cannot store a {array.dtype} "
                     f"value in a {self.dtype} variable")
-            converted = array.astype(self.dtype)
+            with np.errstate(over="ignore"):
+                converted = array.astype(self.dtype)
             if not np.array_equal(converted, array, equal_nan=array.dtype.kind == "f") \
                     and np.dtype(self.dtype).kind != "f":
                 raise GraphcTypeError(
                     f"shared variable {self.describe()}: the {array.dtype} value does "
                     f"not fit dtype {self.dtype} without loss")
+            if np.dtype(self.dtype).kind == "f" and np.any(
+                    np.isinf(converted) & np.isfinite(array)):
+                raise GraphcTypeError(
+                    f"shared variable {self.describe()}: the {array.dtype} value has "
+                    f"entries too large for {self.dtype} (they would become inf)")
             array = converted
         elif not borrow or not isinstance(value, np.ndarray):
             array = array.copy()

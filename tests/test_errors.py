@@ -262,3 +262,18 @@ def test_every_error_is_a_graphc_error():
 def test_an_axis_out_of_range_is_an_error_not_a_wrap_around(build):
     with pytest.raises(graphc.GraphcError, match="out of range for ndim"):
         build(T.dmatrix("a"), T.dvector("v"))
+
+
+@pytest.mark.parametrize("value", [np.array([1, None, 2], dtype=object), np.array([1 + 2j, 0, 0]),
+                                   np.array([1e300, 0.0, 0.0]), ["a", "b", "c"],
+                                   [[1.0], [1.0, 2.0]], "abc", None])
+def test_set_value_refuses_what_is_not_numbers_and_keeps_the_old_value(value):
+    W = graphc.shared(np.arange(3, dtype="float32"), name="W")
+    with pytest.raises(graphc.GraphcError, match="'W'"):
+        W.set_value(value)
+    np.testing.assert_array_equal(W.get_value(), [0.0, 1.0, 2.0])
+    with pytest.raises(graphc.GraphcError, match="symbolic"):
+        W.set_value(graphc.shared(np.ones(3, "float32")))
+    for bad in ("abc", [[1.0], [1.0, 2.0]], 1 + 2j):
+        with pytest.raises(graphc.GraphcError, match="shared"):
+            graphc.shared(bad)
