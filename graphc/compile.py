@@ -402,7 +402,12 @@ def _as_pairs(updates):
         return []
     if isinstance(updates, dict):
         return list(updates.items())
-    return [tuple(pair) for pair in updates]
+    pairs = [tuple(pair) if isinstance(pair, (list, tuple)) else pair for pair in updates]
+    for pair in pairs:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise GraphcTypeError(f"updates: each update is a pair (shared variable, new "
+                                  f"value), got {pair!r:.80}")
+    return pairs
 
 
 def _check_inputs(inputs):

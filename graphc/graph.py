@@ -56,7 +56,13 @@ class TensorType:
         if (shape is None) == (broadcastable is None):
             raise GraphcTypeError("TensorType needs a shape (or Theano's broadcastable)")
         shape = broadcastable if shape is None else shape
-        self.dtype = np.dtype(dtype).name
+        try:
+            self.dtype = np.dtype(dtype).name
+        except TypeError:
+            raise GraphcTypeError(f"TensorType: {dtype!r} is not a dtype") from None
+        if np.dtype(self.dtype).kind not in "biuf":
+            raise GraphcTypeError(f"TensorType: dtype {self.dtype} is not a number type "
+                                  "(bool, int, uint or float)")
         self.shape = tuple(_static_length(s) for s in shape)
         if any(s is not None and s < 0 for s in self.shape):
             raise ShapeError(f"negative static shape {self.shape}")

@@ -277,3 +277,14 @@ def test_set_value_refuses_what_is_not_numbers_and_keeps_the_old_value(value):
     for bad in ("abc", [[1.0], [1.0, 2.0]], 1 + 2j):
         with pytest.raises(graphc.GraphcError, match="shared"):
             graphc.shared(bad)
+
+
+def test_malformed_arguments_are_graphc_errors():
+    with pytest.raises(graphc.GraphcError, match="step is 0"):
+        T.arange(0, 10, 0)
+    with pytest.raises(graphc.GraphcError, match="'foo' is not a dtype"):
+        T.tensor("foo", shape=(None,))
+    with pytest.raises(graphc.GraphcError, match="not a number type"):
+        T.tensor("complex128", shape=(None,))
+    with pytest.raises(graphc.GraphcError, match="pair"):
+        graphc.function([], [], updates=[(graphc.shared(1.0),)])

@@ -418,6 +418,8 @@ class ARange(Op):
         if any(a.ndim != 0 for a in args):
             raise GraphcTypeError("arange takes scalars")
         values = [static_value(a) for a in args]
+        if values[2] == 0:
+            raise GraphcValueError("arange: step is 0")
         length = None
         if None not in values:
             length = len(np.arange(*values))
