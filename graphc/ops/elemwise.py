@@ -244,7 +244,9 @@ _TABLE = {
     "mul": (2, np.multiply, upcast, _g_mul),
     "true_div": (2, _true_div, to_float, _g_true_div),
     "floor_div": (2, _int_safe_floor_divide, upcast, "none"),
-    "mod": (2, _errstate(np.mod), upcast, lambda i, z, gz: [gz, None]),
+    # x % y = x - floor(x / y) * y: the gradient to y is -floor(x / y) (Theano's).
+    "mod": (2, _errstate(np.mod), upcast,
+            lambda i, z, gz: [gz, mul(gz, neg(floor(true_div(i[0], i[1]))))]),
     "pow": (2, _pow, upcast, _g_pow),
     "maximum": (2, np.maximum, upcast, _g_max_min),
     "minimum": (2, np.minimum, upcast, _g_max_min),

@@ -58,6 +58,12 @@ def test_cumsum_cumprod(backend, rng):
     dtypes += ["int64", "int64", "int64", "float64", "float64"]
     f = graphc.function([f32, f64, i8, fb], outs, backend=backend)
     _check(f(f32v, f64v, i8v, flagsv), want, dtypes)
+    # Leading negative zeros stay negative, as NumPy's sums from the first element.
+    m = T.dmatrix("m")
+    g = graphc.function([m], [T.cumsum(m, 0), T.cumsum(m, 1)], backend=backend)
+    zeros = np.array([[-0.0, -0.0], [-0.0, 1.0]])
+    for got, axis in zip(g(zeros), (0, 1)):
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(np.cumsum(zeros, axis)))
 
 
 def test_diff(backend, rng):

@@ -186,6 +186,32 @@ def test_crossentropy_label_errors(backend):
         T.nnet.categorical_crossentropy(T.dmatrix(), T.itensor3())
 
 
+def test_log_softmax_and_crossentropy_of_large_logits_keep_their_precision(backend):
+    # (x - max) - log(sum), not x - (max + log(sum)): a row of 3e7s gave -2, not -log 3.
+    x, y = T.fmatrix("x"), T.ivector("y")
+    f = graphc.function([x, y], [T.nnet.log_softmax(x), T.nnet.log_softmax(x, axis=0),
+                                 T.nnet.categorical_crossentropy(T.nnet.softmax(x), y)],
+                        backend=backend)
+    xv = np.float32([[3e7, 3e7, 3e7], [1e6, 1e6, 1e6 - 1]])
+    rows, columns, xent = f(xv, np.int32([0, 2]))
+    exact = np_log_softmax(xv.astype("float64"))
+    np.testing.assert_allclose(rows, exact, rtol=1e-6)
+    np.testing.assert_allclose(columns[:, 0], np_log_softmax(xv[:, :1].T.astype("float64"))[0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(xent, -exact[[0, 1], [0, 2]], rtol=1e-6)
+
+
+def test_gradient_of_mod_reaches_the_divisor(backend):
+    # x % y = x - floor(x / y) * y: d/dy is -floor(x / y) (Theano's rule; it was 0).
+    x, y = T.dvector("x"), T.dvector("y")
+    gx, gy = graphc.grad((x % y).sum(), [x, y])
+    xv, yv = np.array([1.5, -2.3, 3.7]), np.array([0.7, 0.9, -1.1])
+    got = graphc.function([x, y], [gx, gy], backend=backend)(xv, yv)
+    assert_close(got[0], np.ones(3))
+    assert_close(got[1], -np.floor(xv / yv))
+    graphc.verify_grad(lambda a, b: a % b, [xv, yv], rng=np.random.default_rng(3))
+
+
 def test_categorical_crossentropy_checks_its_labels(backend):
     # A loss's integer targets get no NumPy indexing semantics: -1 is not the last
     # class and one label is not reused for every row (both trained silently once),

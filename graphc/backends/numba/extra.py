@@ -25,17 +25,21 @@ from graphc.backends.numba.shape import lower_identity
 @njit(cache=True, error_model="numpy")
 def k_cumsum(x, o, reverse):
     """Cumulative sums over axis 1 of ``x`` (P, N, Q) into ``o``; floats accumulate in
-    float64, integers in 64 bits."""
+    float64, integers in 64 bits. The sums start from -0.0, the float zero that adds
+    exactly (-0.0 + -0.0 is -0.0, where 0.0 + -0.0 would be 0.0), as NumPy's start
+    from the first element."""
     P, N, Q = x.shape
     for p in range(P):
         if Q == 1:
-            acc = _acc_zero(o)
+            acc = -_acc_zero(o)
             for step in range(N):
                 n = N - 1 - step if reverse else step
                 acc += x[p, n, 0]
                 o[p, n, 0] = acc
             continue
         row = _acc_row(o, Q)
+        for q in range(Q):
+            row[q] = -row[q]
         for step in range(N):
             n = N - 1 - step if reverse else step
             for q in range(Q):

@@ -89,9 +89,11 @@ def _softmax_rows_par(x2, o2):
 def _log_softmax_c(row, out):
     k_wide_vectors()
     m = _max_c(row)
-    shift = m + np.log(_sum_exp_c(row, m))
+    # (x - m) - log(sum), not x - (m + log(sum)): that sum rounds log(sum) to the
+    # precision of m (a row of 3e7s gave -2 for -1.0986).
+    log_total = np.log(_sum_exp_c(row, m))
     for r in range(row.shape[0]):
-        out[r] = row[r] - shift
+        out[r] = (row[r] - m) - log_total
 
 
 @njit(cache=True, parallel=True)
@@ -162,9 +164,9 @@ def k_log_softmax(x, o):
             total = zero_of(x)
             for r in range(R):
                 total += fexp(x[p, r, q] - m)
-            shift = m + np.log(total)
+            log_total = np.log(total)
             for r in range(R):
-                o[p, r, q] = x[p, r, q] - shift
+                o[p, r, q] = (x[p, r, q] - m) - log_total
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
@@ -209,7 +211,7 @@ def k_sxent(x, y, o):
     for i in range(y.shape[0]):
         label = y[i] + C if y[i] < 0 else y[i]
         m = _max_c(x[i])
-        o[i] = m + np.log(_sum_exp_c(x[i], m)) - x[i, label]
+        o[i] = (m - x[i, label]) + np.log(_sum_exp_c(x[i], m))    # as in _log_softmax_c
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})
