@@ -288,3 +288,12 @@ def test_malformed_arguments_are_graphc_errors():
         T.tensor("complex128", shape=(None,))
     with pytest.raises(graphc.GraphcError, match="pair"):
         graphc.function([], [], updates=[(graphc.shared(1.0),)])
+
+
+def test_float_shape_entries_are_refused_not_truncated():
+    from graphc.tensor.random import RandomStreams
+    m = T.dmatrix("m")
+    for build in (lambda: m.reshape((2.5, 2)), lambda: RandomStreams(1).uniform(size=(2.5, 2)),
+                  lambda: T.zeros((2.0, 3)), lambda: T.alloc(0.0, 2.5)):
+        with pytest.raises(graphc.GraphcError, match="must be an integer, got 2.5|got 2.0"):
+            build()

@@ -19,6 +19,14 @@ def static_value(var):
     return None
 
 
+def _refuse_float_entries(shape, context):
+    """NumPy refuses Python floats in a shape too; as int64 2.5 would become 2 silently."""
+    for s in shape:
+        if isinstance(s, (float, np.floating)):
+            raise GraphcTypeError(f"{context}: a shape entry must be an integer, got {s!r} "
+                                  f"in {tuple(shape)}")
+
+
 def _check_int_scalar(var, what, context):
     if var.ndim != 0 or np.dtype(var.dtype).kind not in "iu":
         raise GraphcTypeError(f"{context}: {what} must be an integer scalar, got {var.type}")
@@ -195,6 +203,7 @@ def as_shape_vector(shape, context, length=None):
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     if isinstance(shape, (tuple, list)):
+        _refuse_float_entries(shape, context)
         parts = [basic.as_variable(s, dtype="int64" if basic.is_weak(s) else None)
                  for s in shape]
         for s in parts:
@@ -296,6 +305,7 @@ class Alloc(Op):
 
     def make_node(self, value, *shape):
         value = basic.as_variable(value)
+        _refuse_float_entries(shape, "alloc")
         shape = [basic.as_variable(s, dtype="int64" if basic.is_weak(s) else None) for s in shape]
         for s in shape:
             _check_int_scalar(s, "a shape entry", "alloc")
