@@ -909,8 +909,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
     steps = _step_count(lengths, n_steps)
     # Non-sequences reach fn as themselves, as in Theano: fn may take gradients with
     # respect to them or update a shared one. What does not change from step to step
-    # is computed outside the loop anyway (_close_over).
-    bound = {}
+    # is computed outside the loop anyway (_close_over), so nothing is bound.
     non_seq_args = [basic.as_variable(v) for v in _as_list(non_sequences)]
 
     tap_vars, outputs, updates, condition = _trace(fn, seq_inner, infos, non_seq_args)
@@ -963,7 +962,7 @@ def _scan(fn, sequences, outputs_info, non_sequences, n_steps, truncate_gradient
 
     keep_all = [not keep_last] * len(state_of) + [False] * len(shared)
     results = _build_scan(steps, seq_outer, seq_inner, [tuple(s) for s in states],
-                          nit_values, bound, keep_all, truncate_gradient, name, labels,
+                          nit_values, {}, keep_all, truncate_gradient, name, labels,
                           condition)
     buffers, nits = results[:len(states)], results[len(states):]
     user_outputs, user_buffers = [None] * len(infos), [None] * len(infos)

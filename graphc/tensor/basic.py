@@ -6,7 +6,7 @@ constructors (``T.matrix``, ``T.fvector`` ...) and Theano's spellings.
 import numpy as np
 
 from graphc.config import config
-from graphc.errors import GraphcTypeError, GraphcValueError
+from graphc.errors import GraphcTypeError
 from graphc.graph import TensorType, Variable
 from graphc.ops import basic
 from graphc.ops import elemwise as ew
@@ -474,9 +474,7 @@ def take(a, indices, axis=None):
     a = as_tensor_variable(a)
     if axis is None:
         return a.flatten()[indices]
-    axis = axis + a.ndim if axis < 0 else axis
-    if not 0 <= axis < a.ndim:
-        raise GraphcValueError(f"take: axis {axis} is out of range for {a.type}")
+    axis = basic.axis_index(axis, a.ndim, "take")
     return a[(slice(None),) * axis + (indices,)]
 
 
