@@ -132,7 +132,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     """
     single = not isinstance(wrt, (list, tuple))
     wrt_list = [wrt] if single else list(wrt)
-    structure = tuple if isinstance(wrt, tuple) else list
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise GraphcValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', "
                                f"got {disconnected_inputs!r}")
@@ -173,7 +172,12 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
                 warnings.warn(message, stacklevel=2)
             g = ew.zeros_like(var) if return_disconnected == "zero" else None
         result.append(g)
-    return result[0] if single else structure(result)
+    return result[0] if single else _as_structure_of(wrt, result)
+
+
+def _as_structure_of(wrt, items):
+    """``items`` as a tuple when ``wrt`` is one (Theano keeps the caller's structure)."""
+    return tuple(items) if isinstance(wrt, tuple) else list(items)
 
 
 def backprop(seeds, wrt, consider_constant=(), fixed=()):
@@ -251,11 +255,10 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     """
     single = not isinstance(wrt, (list, tuple))
     wrt_list = [wrt] if single else list(wrt)
-    structure = tuple if isinstance(wrt, tuple) else list
     expression = basic.as_variable(expression)
     if expression.ndim == 0:
         rows = grad(expression, wrt_list, consider_constant, disconnected_inputs)
-        return rows[0] if single else structure(rows)
+        return rows[0] if single else _as_structure_of(wrt, rows)
     if expression.ndim != 1:
         raise GraphcTypeError(f"jacobian: the expression must be a scalar or a vector, got "
                               f"{expression.type}")
@@ -272,7 +275,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         for var in wrt_list:
             results.append(_jacobian_loop(expression, var, consider_constant,
                                           disconnected_inputs))
-    return results[0] if single else structure(results)
+    return results[0] if single else _as_structure_of(wrt, results)
 
 
 def _jacobian_loop(expression, var, consider_constant, disconnected_inputs):
@@ -296,7 +299,7 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
             raise GraphcTypeError(f"hessian: wrt must be vectors, got {var.type}")
         g = grad(cost, var, consider_constant, disconnected_inputs)
         result.append(jacobian(g, var, consider_constant, disconnected_inputs="ignore"))
-    return result[0] if single else (tuple if isinstance(wrt, tuple) else list)(result)
+    return result[0] if single else _as_structure_of(wrt, result)
 
 
 # ------------------------------------------------------------------ Lop, Rop
