@@ -24,6 +24,11 @@ turns, and reports each one's best median.
 PyTensor, JAX and PyTorch are bench-only dependencies (never graphc's):
 ``pip install pytensor jax jaxlib torch==2.13.0`` in a separate virtual environment
 created with ``--system-site-packages`` keeps graphc's own environment unchanged.
+PyTensor pins an older numba, which that install puts in the new environment, in
+front of graphc's: then ``pip uninstall numba llvmlite`` there (PyTensor runs on
+graphc's numba). An older numba lacks what the fast math needs to vectorize:
+graphc ran the 10-op chain 5x slower with numba 0.65 here. :func:`main` refuses
+to time graphc on a numba other than the one graphc requires.
 """
 import os
 import subprocess
@@ -421,7 +426,24 @@ def _raise_or_return(value):
     return value
 
 
+def check_numba_version():
+    """Exit with a message if this numba is not one graphc's metadata accepts."""
+    import importlib.metadata
+
+    import numba
+    try:
+        from packaging.requirements import Requirement
+        wanted = [Requirement(r) for r in importlib.metadata.requires("graphc") or ()]
+    except (ImportError, importlib.metadata.PackageNotFoundError):
+        return     # cannot tell: time it anyway
+    for requirement in wanted:
+        if requirement.name == "numba" and numba.__version__ not in requirement.specifier:
+            sys.exit(f"numba {numba.__version__} is imported ({numba.__file__}), graphc "
+                     f"requires {requirement}: see this file's docstring")
+
+
 def main(selected, isolated=True, rounds=1):
+    check_numba_version()
     print(f"graphc {graphc.__version__}, numpy {np.__version__}, backend "
           f"{graphc.config.backend}, "
           + ("a process per peer and workload" if isolated else "all peers in this process"))
