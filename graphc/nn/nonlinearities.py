@@ -124,7 +124,7 @@ def elu(x):
     >>> graphc.function([x], elu(x), backend="python")([0.0, 2.0])
     array([0., 2.])
     """
-    return T.switch(T.gt(x, 0), x, T.expm1(x))
+    return T.nnet.elu(x)
 
 
 class SELU:
@@ -136,7 +136,8 @@ class SELU:
         self.scale_neg = scale_neg
 
     def __call__(self, x):
-        return self.scale * T.switch(T.gt(x, 0), x, self.scale_neg * T.expm1(x))
+        negative = self.scale_neg * T.nnet.elu_negative_branch(x)
+        return self.scale * T.switch(T.gt(x, 0), x, negative)
 
 
 selu = SELU()

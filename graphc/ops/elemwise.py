@@ -267,7 +267,9 @@ _TABLE = {
     # transcendental
     "exp": (1, _errstate(np.exp), to_float, _unary(lambda x, z: z)),
     "exp2": (1, _errstate(np.exp2), to_float, _unary(lambda x, z: mul(z, math.log(2)))),
-    "expm1": (1, _errstate(np.expm1), to_float, _unary(lambda x, z: add(z, 1))),
+    # exp(x), not expm1(x) + 1: that rounds to 0 where exp(x) is below half an ulp
+    # of 1 (float32 from x = -17), and the gradient of ELU's negative side with it.
+    "expm1": (1, _errstate(np.expm1), to_float, _unary(lambda x, z: exp(x))),
     "log": (1, _errstate(np.log), to_float, _unary(lambda x, z: inv(x))),
     "log2": (1, _errstate(np.log2), to_float,
              _unary(lambda x, z: inv(mul(x, math.log(2))))),

@@ -199,7 +199,9 @@ class CheckLabels(Op):
         return [labels]
 
     def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
+        # One label per row, as checked: the crossentropy rewrite then sees that
+        # arange(rows) and the labels have one length (no broadcast to guard).
+        return [(node.inputs[1],)]
 
     def grad(self, inputs, outputs, output_grads):
         return [None, None, None]

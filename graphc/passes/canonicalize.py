@@ -87,21 +87,36 @@ def remove_gradient_shaper(node):
 
 @rewrite(CANONICALIZE, "neutral_element", tracks=(Elemwise,))
 def neutral_element(node):
-    # x * 1 -> x;  x + 0 -> x;  x - 0 -> x;  x / 1 -> x;  x ** 1 -> x
+    # x * 1 -> x;  x + (-0.) -> x;  x - 0. -> x;  x / 1 -> x;  x ** 1 -> x  (any 0 for integers)
+    # A float x + 0. stays: it is +0.0 where x is -0.0 (1 / (x + 0) is +inf there, not -inf).
     name = scalar_of(node)
     out = node.outputs[0]
     if name in ("add", "mul"):
-        neutral = 0 if name == "add" else 1
         for keep, other in ((0, 1), (1, 0)):
-            if constant_value(node.inputs[other]) == neutral:
+            if _is_neutral(name, node.inputs[other], out):
                 return _as_output(node.inputs[keep], out)
     if name in ("sub", "true_div", "pow"):
-        neutral = {"sub": 0, "true_div": 1, "pow": 1}[name]
-        if constant_value(node.inputs[1]) == neutral:
+        if _is_neutral(name, node.inputs[1], out):
             return _as_output(node.inputs[0], out)
     if name == "identity":
         return [node.inputs[0]]
     return None
+
+
+# The right operand that leaves x unchanged, and for a float zero the sign it must have:
+# x + (-0.) and x - (+0.) are x for every x, -0.0 included; x + 0. and x - (-0.) are not.
+_NEUTRAL = {"add": (0, True), "sub": (0, False), "mul": (1, None), "true_div": (1, None),
+            "pow": (1, None)}
+
+
+def _is_neutral(name, operand, out):
+    value, negative_zero = _NEUTRAL[name]
+    found = constant_value(operand)
+    if found is None or found != value:
+        return False
+    if negative_zero is None or np.dtype(out.dtype).kind not in "fc":
+        return True
+    return bool(np.signbit(np.real(found))) == negative_zero
 
 
 @rewrite(CANONICALIZE, "second_to_alloc", tracks=(Elemwise,))

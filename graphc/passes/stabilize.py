@@ -197,7 +197,15 @@ def _picked_rows(node, source_op):
     if source.op.axis != 1 or labels.ndim != 1 or labels.dtype[0] not in "iu":
         return None
     x = source.inputs[0]
-    return (x, labels) if _is_row_range(rows, x, labels) else None
+    counted = _row_range_of(rows, x, labels)
+    if counted is None:
+        return None
+    if counted is x:
+        # arange(rows of x): NumPy broadcasts the labels against it, one label to
+        # every row, and refuses any other length (the kernel would read the first
+        # rows only); the labels broadcast to the rows do both.
+        labels = shape_ops.alloc(labels, ShapeI(0)(x))
+    return x, labels
 
 
 @rewrite(STABILIZE, "softmax_crossentropy", tracks=(Subtensor,), tags=("stability",))
@@ -220,14 +228,17 @@ def log_exp(node):
     return None if args is None else _typed(args[0], node)
 
 
-def _is_row_range(rows, x, labels):
-    """True if ``rows`` is ``arange(n)`` with ``n`` the number of rows of x (or of labels)."""
+def _row_range_of(rows, x, labels):
+    """``labels`` if ``rows`` is ``arange(len(labels))``, else ``x`` if it is
+    ``arange(rows of x)``, else None."""
     node = rows.owner
     if node is None or not isinstance(node.op, ARange):
-        return False
+        return None
     start, stop, step = node.inputs
     if constant_value(start) != 0 or constant_value(step) != 1:
-        return False
+        return None
     n = canonical_dim(stop)
-    return any(same_dim(n, canonical_dim(rows_of)) for rows_of in
-               (ShapeI(0)(x), ShapeI(0)(labels)))
+    for counted in (labels, x):
+        if same_dim(n, canonical_dim(ShapeI(0)(counted))):
+            return counted
+    return None

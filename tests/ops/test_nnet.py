@@ -65,6 +65,27 @@ def test_leaky_relu_is_exact_with_theanos_gradient_at_zero(backend):
     np.testing.assert_array_equal(slope, [1 / 3, 1 / 3, 0.5 * (1 + 1 / 3), 1.0, 1.0, np.nan])
 
 
+def test_elu_gradient_is_finite_where_exp_overflows(backend):
+    # The negative branch is expm1(minimum(x, 0)): with expm1(x), exp(100) is inf in
+    # float32 and the switch's zero gradient times it NaN (Theano and Lasagne do that).
+    from graphc.nn.nonlinearities import SELU
+    x = T.fvector("x")
+    outs = [T.nnet.elu(x), T.nnet.elu(x, alpha=0.5), SELU()(x)]
+    f = graphc.function([x], outs + [graphc.grad(y.sum(), x) for y in outs], backend=backend)
+    xv = np.float32([-np.inf, -30.0, -1.0, 0.0, 0.5, 100.0, 1e30, np.nan])
+    x64 = xv.astype("float64")
+    negative = np.expm1(np.minimum(x64, 0))
+    scale, scale_neg = 1.0507009873554805, 1.6732632423543772
+    values = [np.where(x64 > 0, x64, negative), np.where(x64 > 0, x64, 0.5 * negative),
+              scale * np.where(x64 > 0, x64, scale_neg * negative)]
+    slope = np.where(x64 > 0, 1.0, np.exp(np.minimum(x64, 0)))
+    slopes = [slope, np.where(x64 > 0, 1.0, 0.5 * slope),
+              scale * np.where(x64 > 0, 1.0, scale_neg * slope)]
+    for got, want in zip(f(xv), values + slopes):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+
+
 def test_sigmoid_softplus_extreme_values_are_finite(backend):
     x = T.dvector("x")
     f = graphc.function([x], [T.nnet.sigmoid(x), T.nnet.softplus(x)], backend=backend)

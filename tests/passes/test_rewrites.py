@@ -121,6 +121,48 @@ def test_crossentropy_of_softmax_is_fused_with_a_stable_gradient(backend):
     assert_close(g_v, (np.exp(logp) - onehot) / 2, "float32")
 
 
+@pytest.mark.parametrize("counted", ["labels", "rows"])
+def test_picked_log_softmax_keeps_numpy_indexing(backend, counted):
+    # log_softmax(m)[arange(n), y] is fused into the cross-entropy kernel; n counted
+    # from the labels picks their rows, n counted from m's rows broadcasts the labels
+    # to them as NumPy does (one label for every row) and refuses any other length.
+    m, y = T.dmatrix("m"), T.ivector("y")
+    n = y.shape[0] if counted == "labels" else m.shape[0]
+    nll = -T.mean(T.log(T.nnet.softmax(m))[T.arange(n), y])
+    f = graphc.function([m, y], nll, backend=backend)
+    assert "SoftmaxCrossentropy" in op_names(f)
+    mv = np.random.default_rng(3).normal(size=(5, 4))
+    logp = mv - np.log(np.exp(mv).sum(1, keepdims=True))
+    for yv in (np.int32([1, 3, 0]), np.int32([2]), np.int32([1, 3, 0, 2, 2])):
+        rows = np.arange(len(yv) if counted == "labels" else 5)
+        try:
+            want = -logp[rows, yv].mean()
+        except IndexError:      # shapes NumPy cannot broadcast
+            with pytest.raises(graphc.GraphcError, match="shape"):
+                f(mv, yv)
+            continue
+        assert_close(f(mv, yv), want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adding_zero_keeps_the_sign_of_zero(backend, dtype):
+    # x + 0 is +0.0 where x is -0.0, so 1 / (x + 0) is +inf there: only x + (-0.0) and
+    # x - 0 are folded away for floats.
+    x = T.vector("x", dtype=dtype)
+    outs = [1 / (x + 0), 1 / (0 + x), 1 / (x - 0), 1 / (x - (-0.0)), 1 / (x + (-0.0)),
+            1 / (x * 1)]
+    f = graphc.function([x], outs, backend=backend)
+    xv = np.array([-0.0, 0.0, 2.0], dtype=dtype)
+    with np.errstate(divide="ignore"):
+        wants = [1 / (xv + 0), 1 / (0 + xv), 1 / (xv - 0), 1 / (xv - (-0.0)),
+                 1 / (xv + (-0.0)), 1 / (xv * 1)]
+    for got, want in zip(f(xv), wants):
+        np.testing.assert_array_equal(got, want)
+    i = T.ivector("i")      # integers: every zero is neutral
+    g = graphc.function([i], [i + 0, i - 0], backend=backend)
+    assert not any(isinstance(n.op, Elemwise) for n in g.fgraph.toposort())
+
+
 def test_binary_crossentropy_of_sigmoid_stays_finite(backend):
     x = T.fvector("x")
     t = T.fvector("t")

@@ -46,8 +46,28 @@ def relu(x, alpha=0):
 
 
 def elu(x, alpha=1.0):
+    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
+
+    The negative branch is ``expm1(minimum(x, 0))``: the same values, but its
+    gradient stays finite where the branch is not taken. With ``expm1(x)``, a large
+    x made ``exp(x)`` inf (float32 from 89) and the switch's zero gradient times it
+    NaN, as in Theano and Lasagne.
+
+    Examples
+    --------
+    >>> import graphc, graphc.tensor as T
+    >>> x = T.dvector("x")
+    >>> y = T.nnet.elu(x)
+    >>> graphc.function([x], graphc.grad(y.sum(), x), backend="python")([-1.0, 1000.0])
+    array([0.36787944, 1.        ])
+    """
     x = basic.as_variable(x)
-    return ew.switch(ew.gt(x, 0), x, ew.mul(alpha, ew.expm1(x)))
+    return ew.switch(ew.gt(x, 0), x, ew.mul(alpha, elu_negative_branch(x)))
+
+
+def elu_negative_branch(x):
+    """``expm1(minimum(x, 0))``: ELU's branch below 0, with a finite gradient above."""
+    return ew.expm1(ew.minimum(x, 0))
 
 
 def hard_sigmoid(x):
