@@ -366,11 +366,73 @@ class Function:
         for var, value in zip(self.update_targets, new_values):
             var._value = value if value is not var._value else value.copy()
 
-    def copy(self):
-        return Function(self._spec)
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None,
+             profile=None):
+        """A new compiled function of the same graph, as Theano's ``Function.copy``.
+
+        Parameters
+        ----------
+        share_memory : bool
+            Accepted for Theano's signature. The copy always uses the same shared
+            variables (an update by one is seen by the other) and never shares
+            intermediate buffers, which this compiler does not keep between calls.
+        swap : dict, optional
+            ``{shared variable: shared variable}``: the copy reads and updates the new
+            ones instead (each of the same dtype and ndim). The user's graph is unchanged.
+        delete_updates : bool
+            The copy makes no updates.
+        name : str, optional
+            Default: this function's name followed by " copy".
+        profile : bool, optional
+            Default: whether this function profiles.
+
+        Examples
+        --------
+        >>> import numpy as np, graphc, graphc.tensor as T
+        >>> state = graphc.shared(np.int64(0), name="state")
+        >>> inc = T.lscalar("inc")
+        >>> acc = graphc.function([inc], state, updates=[(state, state + inc)],
+        ...                       backend="python")
+        >>> other = graphc.shared(np.int64(100), name="other")
+        >>> acc2 = acc.copy(swap={state: other})
+        >>> int(acc2(5)), int(other.get_value()), int(state.get_value())
+        (100, 105, 0)
+        """
+        spec = dict(self._spec)
+        if name is not None:
+            spec["name"] = name
+        elif self.name is not None:
+            spec["name"] = self.name + " copy"
+        if profile is not None:
+            spec["profile"] = profile
+        if delete_updates:
+            spec["updates"] = []
+        if swap:
+            spec["outputs"], spec["updates"] = _swapped(spec["outputs"], spec["updates"],
+                                                        swap, self.shared_inputs)
+        return Function(spec)
 
     def __reduce__(self):
         return (Function, (self._spec,))
+
+
+def _swapped(outputs, updates, swap, used):
+    """``outputs`` and ``updates`` reading and updating ``swap``'s new shared variables."""
+    for old, new in swap.items():
+        if not isinstance(old, SharedVariable) or not isinstance(new, SharedVariable):
+            raise GraphcTypeError(f"copy(swap=...): maps shared variables to shared "
+                                  f"variables, got {old!r:.60} -> {new!r:.60}")
+        if old not in used:
+            raise GraphcValueError(f"copy(swap=...): {old.describe()} is not used by this "
+                                   "function")
+        if old.type.dtype != new.type.dtype or old.ndim != new.ndim:
+            raise GraphcTypeError(f"copy(swap=...): {old.describe()} cannot be swapped for "
+                                  f"{new.describe()}: dtype or ndim differ")
+    expressions = clone_replace(list(outputs) + [u for _, u in updates], replace=swap)
+    new_outputs = expressions[:len(outputs)]
+    new_updates = [(swap.get(var, var), expression) for (var, _), expression
+                   in zip(updates, expressions[len(outputs):])]
+    return new_outputs, new_updates
 
 
 def _default_value(check, value):

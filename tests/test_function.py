@@ -337,3 +337,26 @@ def test_a_backend_that_is_not_available_is_a_clear_error():
         graphc.function([x], x * 2, backend="cuda")
     with pytest.raises(graphc.GraphcError, match="unknown backend"):
         graphc.function([x], x * 2, backend="tpu")
+
+
+def test_copy_swaps_shared_variables_and_deletes_updates(backend):
+    # Theano's Function.copy(share_memory, swap, delete_updates, name, profile).
+    state = graphc.shared(np.int64(0), name="state")
+    scale = graphc.shared(np.float64(2.0), name="scale")
+    inc = T.lscalar("inc")
+    acc = graphc.function([inc], state * scale, updates=[(state, state + inc)],
+                          backend=backend, name="acc")
+    same = acc.copy()
+    assert same.name == "acc copy" and float(same(1)) == 0.0
+    assert int(state.get_value()) == 1          # a plain copy updates the same state
+    other, other_scale = graphc.shared(np.int64(100)), graphc.shared(np.float64(-1.0))
+    swapped = acc.copy(swap={state: other, scale: other_scale}, name="swapped")
+    assert swapped.name == "swapped" and float(swapped(5)) == -100.0
+    assert int(other.get_value()) == 105 and int(state.get_value()) == 1
+    assert float(acc(2)) == 2.0 and int(state.get_value()) == 3     # the original is unchanged
+    frozen = acc.copy(delete_updates=True, share_memory=True)
+    assert float(frozen(7)) == 6.0 and int(state.get_value()) == 3
+    with pytest.raises(graphc.GraphcError, match="dtype or ndim"):
+        acc.copy(swap={state: graphc.shared(np.float64(0.0))})
+    with pytest.raises(graphc.GraphcError, match="not used"):
+        acc.copy(swap={graphc.shared(np.int64(0)): other})
