@@ -22,6 +22,7 @@ from graphc.errors import (GraphcError, GraphcTypeError, GraphcValueError, Missi
 from graphc.graph import (Constant, FunctionGraph, SharedVariable, TensorType, Variable,
                           ancestors, clone_replace, graph_inputs, toposort)
 from graphc.ops import basic
+from graphc.ops.random import RandomState
 from graphc import mode                 # graphc.compile.mode, as Theano's path
 from graphc.mode import Mode, get_default_mode, get_mode
 
@@ -283,6 +284,9 @@ class Function:
         static = any(s is not None for v in self.input_variables for s in v.type.shape)
         self._exact_types = None if static else [
             (np.dtype(v.dtype), v.ndim) for v in self.input_variables]
+        # The random streams the graph draws from (inner graphs of loops included):
+        # a call that raises puts them back, as it leaves shared variables alone.
+        self._random_states = _random_states(self.fgraph)
         self.trust_input = False
         self.maker = self          # Theano's f.maker.fgraph
         self.unpack_single = spec["unpack_single"]
@@ -342,11 +346,10 @@ class Function:
             args = self._arguments(args, kwargs)
         if self.shared_inputs:
             args = list(args) + [v._value for v in self.shared_inputs]
-        if self.profile:
-            start = time.perf_counter()
-            results = self._run(args)
-            self.profile.call_time += time.perf_counter() - start
-            self.profile.calls += 1
+        if self._random_states:
+            results = self._run_keeping_streams(args)
+        elif self.profile:
+            results = self._run_profiled(args)
         else:
             results = self._run(args)
         if not self.backend.fresh_outputs:
@@ -357,11 +360,35 @@ class Function:
             return results[0]
         return results[:self.n_outputs]
 
-    def _write_updates(self, new_values):
+    def _run_profiled(self, args):
+        start = time.perf_counter()
+        results = self._run(args)
+        self.profile.call_time += time.perf_counter() - start
+        self.profile.calls += 1
+        return results
+
+    def _run_keeping_streams(self, args):
+        """Run; if that raises, the random streams are put back where they were."""
+        saved = [(state.generator, state.generator.bit_generator.state)
+                 for state in self._random_states]
+        try:
+            results = self._run_profiled(args) if self.profile else self._run(args)
+            if self.update_targets:
+                self._check_updates(results[self.n_outputs:])
+        except BaseException:
+            for generator, position in saved:
+                generator.bit_generator.state = position
+            raise
+        return results
+
+    def _check_updates(self, new_values):
         for var, value in zip(self.update_targets, new_values):
             if not var.type.shape_matches(np.shape(value)):
                 raise ShapeError(f"update of shared variable {var.describe()}: new value of "
                                  f"shape {np.shape(value)} does not fit {var.type}")
+
+    def _write_updates(self, new_values):
+        self._check_updates(new_values)
         # All outputs are computed and checked: now write every update in one step.
         for var, value in zip(self.update_targets, new_values):
             var._value = value if value is not var._value else value.copy()
@@ -414,6 +441,22 @@ class Function:
 
     def __reduce__(self):
         return (Function, (self._spec,))
+
+
+def _random_states(fgraph):
+    """The ``RandomState`` of every random draw in ``fgraph`` and its inner graphs."""
+    states, seen, graphs = {}, set(), [fgraph]
+    while graphs:
+        graph = graphs.pop()
+        for node in graph.toposort():
+            state = getattr(node.op, "state", None)
+            if isinstance(state, RandomState):
+                states[id(state)] = state
+            inner = getattr(node.op, "inner", None)
+            if isinstance(inner, FunctionGraph) and id(inner) not in seen:
+                seen.add(id(inner))
+                graphs.append(inner)
+    return list(states.values())
 
 
 def _swapped(outputs, updates, swap, used):

@@ -232,6 +232,25 @@ def test_failing_call_leaves_shared_values_unchanged_even_after_outputs(backend)
     np.testing.assert_array_equal(a.get_value(), [1.0, 2.0])
 
 
+def test_failing_call_leaves_the_random_streams_where_they_were(backend):
+    # As in Theano, where a stream's state is a shared variable with a default update:
+    # the call after a failed one draws what it would have drawn without the failure.
+    from graphc.tensor.random import RandomStreams
+    rng = RandomStreams(7)
+    x, y = T.dvector("x"), T.dvector("y")
+    w = graphc.shared(np.zeros(3), name="w")
+    f = graphc.function([x, y], x * rng.uniform((3,)) + y,
+                        updates=[(w, w + rng.normal((3,)))], backend=backend)
+    with pytest.raises(graphc.GraphcError):
+        f(np.ones(3), np.ones(4))
+    after_failure = f(np.ones(3), np.zeros(3)), w.get_value()
+    rng.seed(7)
+    w.set_value(np.zeros(3))
+    fresh = f(np.ones(3), np.zeros(3)), w.get_value()
+    for got, want in zip(after_failure, fresh):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_update_that_changes_a_static_shape_is_refused(backend):
     w = graphc.shared(np.zeros(3), name="w", shape=(3,))
     x = T.dvector("x")
