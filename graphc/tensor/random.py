@@ -10,7 +10,9 @@ import numpy as np
 from graphc.config import config
 from graphc.errors import GraphcTypeError, GraphcValueError
 from graphc.graph import Variable
+from graphc.ops import basic, extra
 from graphc.ops.random import RandomDraw, RandomState, check_size
+from graphc.tensor import basic as tensor
 
 __all__ = ["RandomStreams"]
 
@@ -139,4 +141,119 @@ class RandomStreams:
         """
         dtype = np.dtype(dtype).name
         return self._draw("random_integers", size, ndim, dtype, low, high)
+
+    # The draws below are built from the ones above (uniform keys, sorts and
+    # comparisons), so every backend runs them with no kernel of their own.
+    def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64"):
+        """Counts of ``n`` draws among ``k`` classes of probabilities ``pvals``.
+
+        ``pvals`` has the classes on its last axis (a vector, or one distribution
+        per row as in Theano's ``MRG_RandomStreams.multinomial``); each is
+        normalized by its sum. The sample has the shape of ``pvals``, or
+        ``size + (k,)`` when ``size`` is given (``pvals`` broadcasting to it).
+        With ``n=1`` each row is one-hot. Cost: ``n * k`` work per distribution.
+
+        Examples
+        --------
+        >>> import numpy as np, graphc
+        >>> from graphc.tensor.random import RandomStreams
+        >>> draw = RandomStreams(0).multinomial(pvals=np.array([[0.0, 1.0, 0.0],
+        ...                                                     [1.0, 0.0, 0.0]]))
+        >>> graphc.function([], draw, backend="python")().tolist()
+        [[0, 1, 0], [1, 0, 0]]
+        """
+        if pvals is None:
+            raise GraphcValueError("multinomial: give pvals, the class probabilities")
+        pvals = basic.as_variable(pvals)
+        if pvals.ndim == 0 or np.dtype(pvals.dtype).kind not in "iuf":
+            raise GraphcTypeError(f"multinomial: pvals must be a vector or a tensor of "
+                                  f"probabilities along its last axis, got {pvals.type}")
+        if np.dtype(pvals.dtype).kind != "f":
+            pvals = tensor.cast(pvals, config.floatX)
+        shape = pvals.shape[:-1] if size is None else _checked_size(size, ndim, "multinomial")
+        cumulative = extra.cumsum(pvals, axis=-1)
+        total = cumulative[..., -1:]
+        repeated = not (isinstance(n, (int, np.integer)) and n == 1)
+        if repeated:
+            shape = tensor.concatenate([tensor.as_tensor_variable([n]).astype("int64"),
+                                        shape])
+        # One uniform per draw, scaled to the row's total: the class drawn is the
+        # first whose cumulative probability is above it.
+        u = self.uniform(size=shape, dtype=pvals.dtype)
+        above = tensor.cast(tensor.gt(cumulative, tensor.shape_padright(u) * total), "int8")
+        before = tensor.zeros_like(above[..., :1])
+        one_hot = above - tensor.concatenate([before, above[..., :-1]], axis=-1)
+        counts = one_hot.sum(axis=0) if repeated else one_hot
+        return tensor.cast(counts, np.dtype(dtype).name)
+
+    def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
+        """Random orderings of ``0 .. n-1``: shape ``(n,)``, or ``size + (n,)``
+        (one permutation per entry of ``size``), as Theano's.
+
+        Examples
+        --------
+        >>> import graphc
+        >>> from graphc.tensor.random import RandomStreams
+        >>> order = RandomStreams(0).permutation(n=5)
+        >>> sorted(graphc.function([], order, backend="python")().tolist())
+        [0, 1, 2, 3, 4]
+        """
+        n = basic.as_variable(n, dtype="int64" if basic.is_weak(n) else None)
+        lead = [] if size is None else [_checked_size(size, ndim, "permutation")]
+        shape = tensor.concatenate(lead + [tensor.shape_padleft(n).astype("int64")])
+        # float64 keys: ties (which would favour the lower index) are rare even for
+        # long permutations.
+        keys = self.uniform(size=shape, dtype="float64")
+        return tensor.cast(extra.argsort(keys, axis=-1), np.dtype(dtype).name)
+
+    def choice(self, size=1, a=2, replace=True, p=None, ndim=None, dtype="int64"):
+        """Samples of ``a`` (an integer: ``range(a)``; else a vector's entries) of
+        shape ``size``, with probabilities ``p`` (default uniform), with or without
+        replacement, as NumPy's ``choice``.
+
+        Without replacement, ``size`` must hold at most ``len(a)`` samples in all;
+        with ``p``, they are drawn one after the other, each with the probability of
+        the remaining entries, as NumPy does (keys ``-log(u) / p``, smallest first).
+
+        Examples
+        --------
+        >>> import graphc
+        >>> from graphc.tensor.random import RandomStreams
+        >>> pick = RandomStreams(0).choice(size=(4,), a=[10, 20, 30], replace=False)
+        >>> v = graphc.function([], pick, backend="python")()
+        >>> len(set(v.tolist())), set(v.tolist()) <= {10, 20, 30}
+        (3, True)
+        """
+        population = None if isinstance(a, (int, np.integer)) else basic.as_variable(a)
+        if population is not None and population.ndim == 0 and (
+                np.dtype(population.dtype).kind in "iu"):
+            population, a = None, population
+        if population is not None and population.ndim != 1:
+            raise GraphcValueError(f"choice: a must be an integer or a vector, got "
+                                   f"{population.type}")
+        count = population.shape[0] if population is not None else a
+        shape = _checked_size(size, ndim, "choice")
+        if replace and p is None:
+            picked = self.random_integers(size=shape, low=0, high=count - 1)
+        elif replace:
+            picked = tensor.argmax(self.multinomial(size=shape, pvals=p), axis=-1)
+        else:
+            keys = self.uniform(size=tensor.shape_padleft(
+                tensor.as_tensor_variable(count).astype("int64")), dtype="float64")
+            if p is not None:
+                keys = -tensor.log(keys) / tensor.cast(basic.as_variable(p), "float64")
+            # The first len(picked) of a random order (keys smallest first).
+            order = extra.argsort(keys)
+            picked = order[:tensor.prod(shape)].reshape(shape, ndim=shape.type.shape[0])
+        if population is not None:
+            return population[picked]
+        return tensor.cast(picked, np.dtype(dtype).name)
+
+
+def _checked_size(size, ndim, context):
+    shape = check_size(size, context)
+    if ndim is not None and ndim != shape.type.shape[0]:
+        raise GraphcValueError(f"{context}: ndim={ndim} but the size has "
+                               f"{shape.type.shape[0]} entries")
+    return shape
 

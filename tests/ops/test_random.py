@@ -65,6 +65,43 @@ def test_statistics(backend):
     assert set(np.unique(k)) == {-1, 0, 1}
 
 
+def test_multinomial_permutation_and_choice(backend):
+    # Theano's other draws, built from uniform keys: frequencies within 5 standard
+    # errors of the probabilities, permutations that are permutations, choices
+    # without replacement that never repeat.
+    rng = RandomStreams(seed=4)
+    p, P, n = T.dvector("p"), T.dmatrix("P"), T.lscalar("n")
+    outs = [rng.multinomial(size=(20000,), pvals=p), rng.multinomial(pvals=P, dtype="float32"),
+            rng.multinomial(size=(20000,), n=n, pvals=p), rng.permutation(size=(500,), n=6),
+            rng.choice(size=(20000,), a=3, p=[0.5, 0.25, 0.25]),
+            rng.choice(size=(2, 3), a=[10, 20, 30, 40, 50, 60], replace=False),
+            rng.choice(size=(5,), a=5, replace=False, p=[0.96, 0.01, 0.01, 0.01, 0.01]),
+            rng.choice(size=(20000,), a=3)]
+    f = graphc.function([p, P, n], outs, backend=backend)
+    pv = np.array([0.2, 0.0, 0.5, 0.3])
+    rows = np.tile([[0.1, 0.9], [1.0, 0.0]], (5000, 1))
+    one, batch, counts, perms, weighted, distinct, heavy_first, uniform = f(pv, rows, 5)
+    tolerance = 5 * np.sqrt(0.25 / 20000)
+    assert one.shape == (20000, 4) and one.dtype == np.int64 and (one.sum(1) == 1).all()
+    np.testing.assert_allclose(one.mean(0), pv, atol=tolerance)
+    assert batch.dtype == np.float32 and (batch[1::2] == [1, 0]).all()
+    np.testing.assert_allclose(batch[::2].mean(0), [0.1, 0.9], atol=5 * np.sqrt(0.09 / 5000))
+    assert (counts.sum(1) == 5).all() and (counts[:, 1] == 0).all()
+    np.testing.assert_allclose(counts.mean(0) / 5, pv, atol=tolerance)
+    assert perms.shape == (500, 6) and (np.sort(perms, axis=1) == np.arange(6)).all()
+    assert abs((perms[:, 0] == 0).mean() - 1 / 6) < 5 * np.sqrt(5 / 36 / 500)
+    np.testing.assert_allclose(np.bincount(weighted) / 20000, [0.5, 0.25, 0.25],
+                               atol=tolerance)
+    assert len(set(distinct.ravel().tolist())) == 6 and set(distinct.ravel()) <= {
+        10, 20, 30, 40, 50, 60}
+    assert sorted(heavy_first.tolist()) == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(np.bincount(uniform) / 20000, [1 / 3] * 3, atol=tolerance)
+    draws = [f(pv, rows, 5)[6][0] for _ in range(200)]      # the heavy entry comes first
+    assert np.mean(np.equal(draws, 0)) > 0.9
+    with pytest.raises(GraphcError, match="pvals"):
+        rng.multinomial(size=(3,))
+
+
 def test_seed_reproducibility():
     rng = RandomStreams(seed=123)
     u, z = rng.uniform((5,)), rng.normal((5,))

@@ -1,10 +1,13 @@
 """Indexing: basic slices and integers, advanced integer arrays, boolean masks,
 set_subtensor and inc_subtensor."""
+import warnings
+
 import numpy as np
 import pytest
 
 import graphc
 import graphc.tensor as T
+from graphc.backends.numba.fallback import FallbackWarning
 from conftest import assert_close
 
 
@@ -98,6 +101,31 @@ def test_masks_and_sliced_groups_compile_natively(backend, rng):
         assert_close(got, want)
     with pytest.raises(graphc.GraphcError, match="boolean index"):
         graphc.function([x, v], x[v > 0], backend=backend)(xv, vv)   # 5 flags for 4 rows
+
+
+def test_index_arrays_of_several_axes_compile_natively(backend, rng):
+    # Embedding lookups (W[ids] with ids a matrix), their gradient and increments
+    # run as compiled code under numba (a FallbackWarning fails this test).
+    W, ids = T.dmatrix("W"), T.lmatrix("ids")
+    X, cube = T.dtensor3("X"), T.ltensor3("cube")
+    outs = [W[ids], W[cube], X[:, ids], X[1:3, ids, ::2], T.take(W[:, 0], ids),
+            T.inc_subtensor(W[ids], 1.5), T.set_subtensor(X[:, ids], -1.0),
+            graphc.grad((W[ids] ** 2).sum(), W)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        f = graphc.function([W, ids, X, cube], outs, backend=backend)
+    Wv, Xv = rng.normal(size=(6, 3)), rng.normal(size=(4, 6, 5))
+    iv, cv = np.array([[1, 2, -1], [5, 0, 0]]), rng.integers(0, 6, (2, 2, 2))
+    inc, put, grad = Wv.copy(), Xv.copy(), np.zeros_like(Wv)
+    np.add.at(inc, iv, 1.5)
+    put[:, iv] = -1.0
+    np.add.at(grad, iv, 2 * Wv[iv])
+    expected = [Wv[iv], Wv[cv], Xv[:, iv], Xv[1:3, iv, ::2], Wv[:, 0][iv], inc, put, grad]
+    for got, want in zip(f(Wv, iv, Xv, cv), expected):
+        assert got.shape == want.shape
+        assert_close(got, want)
+    with pytest.raises(graphc.GraphcError, match="out of bounds"):
+        f(Wv, np.array([[1, 7]]), Xv, cv)
 
 
 def test_index_out_of_bounds_raises(backend):

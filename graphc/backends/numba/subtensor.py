@@ -115,6 +115,32 @@ def _native_group(spec, dynamic):
     return positions[0], group
 
 
+def _alone_nd_array(spec, dynamic):
+    """The one integer index array of 2 or more axes in ``spec`` (``W[ids]`` with
+    ``ids`` a matrix, as embedding lookups are written), else None."""
+    arrays = [var for (entry, values) in _entries(spec, dynamic) if entry[0] == "array"
+              for var in values]
+    if len(arrays) != 1 or arrays[0].ndim < 2 or arrays[0].dtype == "bool":
+        return None
+    if any(e[0] in ("newaxis", "int") for e in spec):
+        return None
+    return arrays[0]
+
+
+def _as_flat_array(ctx, spec, dynamic, x, array):
+    """The spec and inputs with ``array`` raveled: ``x[..., ids, ...]`` picks the
+    rows ``x[..., ids.ravel(), ...]`` laid out with ``ids``'s axes."""
+    flat = Variable(TensorType(array.dtype, (None,)))
+    ctx.bind(flat, ctx.tmp("ix"))
+    ctx.line(f"{ctx.get(flat)} = k_reshape({ctx.array(array)}, ({ctx.array(array)}.size,))")
+    return [flat if v is array else v for v in dynamic]
+
+
+def _index_dims(ctx, array):
+    """Source of the lengths of ``array``'s axes, as they replace the indexed axis."""
+    return [f"{ctx.array(array)}.shape[{k}]" for k in range(array.ndim)]
+
+
 def _flat_index(ctx, x, first, group):
     """Write the flat index of an advanced group; returns (names, pre, D, post, L)."""
     xname = ctx.array(x)
@@ -238,6 +264,9 @@ def lower_subtensor(ctx, node):
         ctx.line(f"{name} = {ctx.get(x)}[{_basic_index(ctx, x, spec, dynamic)}]")
         ctx.bind(out, name, base=x)
         return
+    nd_array = _alone_nd_array(spec, dynamic)
+    if nd_array is not None:
+        dynamic = _as_flat_array(ctx, spec, dynamic, x, nd_array)
     found = _native_group(spec, dynamic)
     if found is None:
         form = _native_form(ctx, x, spec, dynamic)
@@ -254,7 +283,8 @@ def lower_subtensor(ctx, node):
     ctx.line(f"{o3} = k_empty(({x3}.shape[0], {length}, {x3}.shape[2]), "
              f"{np_dtype(out.dtype)})")
     ctx.line(f"k_take({x3}, {flat}, {o3})")
-    ctx.bind_reshaped(out, o3, 3, head + [length] + tail)
+    picked = [length] if nd_array is None else _index_dims(ctx, nd_array)
+    ctx.bind_reshaped(out, o3, 3, head + picked + tail)
 
 
 def lower_inc_subtensor(ctx, node):
@@ -265,6 +295,9 @@ def lower_inc_subtensor(ctx, node):
     o = ctx.tmp("o")
     ctx.line(f"{o} = k_copy({ctx.get(x)})")
     if is_advanced(op.spec):
+        nd_array = _alone_nd_array(op.spec, dynamic)
+        if nd_array is not None:
+            dynamic = _as_flat_array(ctx, op.spec, dynamic, x, nd_array)
         found = _native_group(op.spec, dynamic)
         if found is None:
             form = _native_form(ctx, x, op.spec, dynamic, slices=False)
@@ -275,7 +308,8 @@ def lower_inc_subtensor(ctx, node):
             return
         first, group = found
         flat, pre, red, post, length, head, tail = _flat_index(ctx, x, first, group)
-        full = "(" + "".join(s + ", " for s in head + [length] + tail) + ")"
+        picked = [length] if nd_array is None else _index_dims(ctx, nd_array)
+        full = "(" + "".join(s + ", " for s in head + picked + tail) + ")"
         v3 = ctx.tmp("v3_")
         ctx.line(f"{v3} = k_reshape(k_broadcast_copy({ctx.array(v)}, {full}), "
                  f"({pre}, {length}, {post}))")
