@@ -6,6 +6,7 @@ Nothing here downloads: the digits come from the scikit-learn package itself.
 import gzip
 import os
 import struct
+import zlib
 
 import numpy as np
 
@@ -78,15 +79,24 @@ def load_digits(image_size=8, flatten=True, seed=0):
     return _split(np.ascontiguousarray(X), labels, (0.6, 0.2), np.random.default_rng(seed))
 
 
-def _read_idx(path):
+def _read_idx(path, ndim_wanted):
+    """The array of an unsigned-byte IDX file of ``ndim_wanted`` axes."""
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError, zlib.error) as error:   # gzip's errors for a broken .gz
+        raise GraphcValueError(f"{path}: cannot be read ({error})") from None
     if len(data) < 4:
         raise GraphcValueError(f"{path}: too short to be an IDX file")
     zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype_code != 0x08:
         raise GraphcValueError(f"{path}: not an unsigned-byte IDX file (magic {data[:4]!r})")
+    if ndim != ndim_wanted:
+        raise GraphcValueError(f"{path}: an IDX file of {ndim} axes where {ndim_wanted} "
+                               "are expected (images have 3, labels 1)")
+    if len(data) < 4 + 4 * ndim:
+        raise GraphcValueError(f"{path}: the header is cut short ({len(data)} bytes)")
     shape = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
@@ -124,8 +134,11 @@ def load_mnist(path, flatten=True, n_valid=None):
     """
     parts = {}
     for split, stem in (("train", "train"), ("test", "t10k")):
-        images = _read_idx(_find(path, f"{stem}-images-idx3-ubyte"))
-        labels = _read_idx(_find(path, f"{stem}-labels-idx1-ubyte")).astype("int32")
+        images = _read_idx(_find(path, f"{stem}-images-idx3-ubyte"), 3)
+        labels = _read_idx(_find(path, f"{stem}-labels-idx1-ubyte"), 1).astype("int32")
+        if len(images) != len(labels):
+            raise GraphcValueError(f"load_mnist: the {stem} files hold {len(images)} images "
+                                   f"but {len(labels)} labels")
         X = images.astype("float32") / 255.0
         X = X.reshape(len(X), -1) if flatten else X[:, None, :, :]
         parts[split] = (X, labels)
@@ -144,6 +157,10 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None):
     batch is dropped, as in Lasagne's examples)."""
     if len(X) != len(y):
         raise GraphcValueError(f"iterate_minibatches: {len(X)} inputs but {len(y)} targets")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
+            batch_size < 1):
+        raise GraphcValueError(f"iterate_minibatches: batch_size must be a positive "
+                               f"integer, got {batch_size!r}")
     indices = np.arange(len(X))
     if shuffle:
         # A Generator, a legacy RandomState, or a seed (None: a fresh one).

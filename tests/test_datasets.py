@@ -60,6 +60,47 @@ def test_load_mnist_names_a_missing_file(tmp_path):
         load_mnist(str(tmp_path))
 
 
+def _mnist_folder(folder, rng, train_labels=30, swap=False):
+    files = {"train-images-idx3-ubyte": rng.integers(0, 256, size=(30, 28, 28)),
+             "train-labels-idx1-ubyte": rng.integers(0, 10, size=train_labels),
+             "t10k-images-idx3-ubyte": rng.integers(0, 256, size=(7, 28, 28)),
+             "t10k-labels-idx1-ubyte": rng.integers(0, 10, size=7)}
+    if swap:
+        files["t10k-images-idx3-ubyte"], files["t10k-labels-idx1-ubyte"] = (
+            files["t10k-labels-idx1-ubyte"], files["t10k-images-idx3-ubyte"])
+    for name, array in files.items():
+        _write_idx(str(folder / name), array, False)
+    return str(folder / "train-images-idx3-ubyte")
+
+
+def test_load_mnist_names_the_file_of_each_defect(tmp_path, rng):
+    # Each broken folder gives a GraphcError naming what is wrong, never a raw
+    # struct, gzip or index error, and never a silently misaligned split.
+    images = _mnist_folder(tmp_path, rng, train_labels=28)
+    with pytest.raises(GraphcError, match="30 images but 28 labels"):
+        load_mnist(str(tmp_path))
+    _mnist_folder(tmp_path, rng, swap=True)
+    with pytest.raises(GraphcError, match="t10k-images.*1 axes where 3"):
+        load_mnist(str(tmp_path))
+    _mnist_folder(tmp_path, rng)
+    with open(images, "rb") as handle:
+        data = handle.read()
+    with open(images, "wb") as handle:
+        handle.write(data[:6])
+    with pytest.raises(GraphcError, match="train-images.*cut short"):
+        load_mnist(str(tmp_path))
+    gz_path = images + ".gz"
+    (tmp_path / "train-images-idx3-ubyte").unlink()
+    with open(gz_path, "wb") as handle:
+        handle.write(gzip.compress(data)[:len(data) // 20])
+    with pytest.raises(GraphcError, match="train-images-idx3-ubyte.gz: cannot be read"):
+        load_mnist(str(tmp_path))
+    with open(gz_path, "wb") as handle:
+        handle.write(b"not gzip" * 10)
+    with pytest.raises(GraphcError, match="cannot be read"):
+        load_mnist(str(tmp_path))
+
+
 def test_iterate_minibatches_order_seed_and_errors():
     X, y = np.arange(20).reshape(10, 2), np.arange(10)
     batches = list(iterate_minibatches(X, y, 4, shuffle=False))
@@ -75,3 +116,6 @@ def test_iterate_minibatches_order_seed_and_errors():
         np.testing.assert_array_equal(xb[:, 0], 2 * yb)
     with pytest.raises(GraphcError, match="10 inputs but 9 targets"):
         list(iterate_minibatches(X, y[:9], 4))
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(GraphcError, match="batch_size must be a positive integer"):
+            list(iterate_minibatches(X, y, bad))
