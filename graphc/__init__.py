@@ -32,3 +32,14 @@ __all__ = ["config", "GraphcError", "GradientError", "tensor", "function", "shar
            "jacobian", "Lop", "Rop", "verify_grad", "printing", "debugprint", "scan", "map",
            "reduce", "foldl", "foldr", "scan_module", "clone", "clone_replace", "Param", "Out", "Mode", "pp",
            "dot"]
+
+# Subpackages reachable as attributes once used (graphc.datasets.load_digits(...)),
+# imported only then: the front end and the datasets cost imports most programs skip.
+_LAZY_SUBMODULES = ("datasets", "nn", "sandbox")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f"graphc.{name}")
+    raise AttributeError(f"module 'graphc' has no attribute {name!r}")

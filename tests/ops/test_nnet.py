@@ -86,6 +86,20 @@ def test_elu_gradient_is_finite_where_exp_overflows(backend):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
 
 
+def test_float32_sigmoid_rounds_like_numpy_at_its_exact_points(backend):
+    # sigmoid(0) is 0.5 and sigmoid(100) rounds to 1 in float32, so that, without the
+    # stability rewrites, log(1 - sigmoid(100)) is -inf as NumPy's is.
+    x = T.fvector("x")
+    s = T.nnet.sigmoid(x)
+    f = graphc.function([x], [s, T.log(1 - s)], backend=backend, optimizer=None)
+    xv = np.float32([0.0, 100.0, -100.0, 88.0])
+    value, log_rest = f(xv)
+    np.testing.assert_array_equal(value[:2], [0.5, 1.0])
+    assert_close(value, 1 / (1 + np.exp(-xv.astype("float64"))), "float32")
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(log_rest[[1, 3]], [-np.inf, -np.inf])
+
+
 def test_sigmoid_softplus_extreme_values_are_finite(backend):
     x = T.dvector("x")
     f = graphc.function([x], [T.nnet.sigmoid(x), T.nnet.softplus(x)], backend=backend)

@@ -297,7 +297,12 @@ def tanh32(x):
 def sigmoid32(x):
     """float32 logistic from ``e = exp(-|x|)``: no overflow, full accuracy for x << 0."""
     e = exp32(-abs(x))                     # in [0, 1]: the division is of finite numbers
-    t = _div_finite(_ONE, _ONE + e)
+    d = _ONE + e
+    t = _div_finite(_ONE, d)
+    # One correction from the residual 1 - d * t (exact with an FMA): the estimate
+    # alone gave sigmoid(0) = 0.49999997 and sigmoid(100) one ulp below 1, so that
+    # log(1 - sigmoid(100)) was finite where NumPy's is -inf.
+    t = t + (_ONE - d * t) * t
     return t if x >= _ZERO else e * t
 
 
