@@ -116,7 +116,11 @@ def _is_neutral(name, operand, out):
         return False
     if negative_zero is None or np.dtype(out.dtype).kind not in "fc":
         return True
-    return bool(np.signbit(np.real(found))) == negative_zero
+    # Every zero of the constant must have the sign (constant_value compares with ==,
+    # for which -0.0 and 0.0 are one value).
+    while operand.owner is not None:        # the dimshuffles constant_value looked through
+        operand = operand.owner.inputs[0]
+    return bool((np.signbit(np.real(operand.data)) == negative_zero).all())
 
 
 @rewrite(CANONICALIZE, "second_to_alloc", tracks=(Elemwise,))
@@ -176,9 +180,21 @@ def merge_casts(node):
     if inner is None or not isinstance(getattr(inner.op, "scalar", None), ew.Cast):
         return None
     x = inner.inputs[0]
-    if np.can_cast(x.dtype, inner.outputs[0].dtype, "safe"):
+    if _exact_cast(x.dtype, inner.outputs[0].dtype):
         return [ew.cast(x, node.outputs[0].dtype)]
     return None
+
+
+def _exact_cast(source, target):
+    """True if every value of ``source`` is exactly a value of ``target``. NumPy's
+    "safe" is not that for integers into floats: int64 -> float64 rounds above 2**53,
+    so int64 -> float64 -> float32 may round twice where one cast rounds once."""
+    source, target = np.dtype(source), np.dtype(target)
+    if not np.can_cast(source, target, "safe"):
+        return False
+    if source.kind in "iu" and target.kind in "fc":
+        return source.itemsize * 8 - (source.kind == "i") <= np.finfo(target).nmant + 1
+    return True
 
 
 @rewrite(CANONICALIZE, "merge_dimshuffles", tracks=(DimShuffle,))
@@ -281,12 +297,20 @@ def same_dim(a, b):
     """True if two int64 scalars are provably the same length."""
     if a is b:
         return True
-    va, vb = constant_value(a), constant_value(b)
+    va, vb = _known_length(a), _known_length(b)
     if va is not None or vb is not None:
         return va == vb
     na, nb = a.owner, b.owner
     return (na is not None and nb is not None and isinstance(na.op, ShapeI)
             and na.op == nb.op and na.inputs[0] is nb.inputs[0])
+
+
+def _known_length(dim):
+    """The value of a constant, or the static length that ``shape_i(x)`` reads."""
+    node = dim.owner
+    if node is not None and isinstance(node.op, ShapeI):
+        return node.inputs[0].type.shape[node.op.axis]
+    return constant_value(dim)
 
 
 @rewrite(CANONICALIZE, "shape_inference", tracks=(ShapeI,))

@@ -5,6 +5,10 @@ logsumexp, the softmax cross-entropy).
 Each rewrite only recognises a form; the stable op carries its own stable
 gradient, and ``grad`` runs these rewrites before differentiating.
 """
+import numpy as np
+
+from graphc.graph import Constant
+from graphc.ops import basic
 from graphc.ops import elemwise as ew
 from graphc.ops import nnet
 from graphc.ops import shape as shape_ops
@@ -140,12 +144,21 @@ def softmax_by_hand(node):
         return None
     total = shuffle.inputs[0].owner
     if not (isinstance(total.op, Reduce) and total.op.kind == "sum"
-            and total.inputs[0] is numerator and len(total.op.axis) == 1):
+            and _same_exp(total.inputs[0], numerator) and len(total.op.axis) == 1):
         return None
     axis = total.op.axis[0]
     if shuffle.op.pattern[axis] != "x":
         return None
     return _typed(nnet.softmax(inputs_of(numerator, "exp")[0], axis), node)
+
+
+def _same_exp(a, b):
+    """True if ``a`` and ``b`` are one ``exp(x)``, or two of the same ``x`` (T.exp(m)
+    written twice: grad stabilizes before compiling merges them)."""
+    if a is b:
+        return True
+    inner_a, inner_b = inputs_of(a, "exp"), inputs_of(b, "exp")
+    return inner_a is not None and inner_b is not None and inner_a[0] is inner_b[0]
 
 
 @rewrite(STABILIZE, "log_softmax", tracks=(Elemwise,), tags=("stability",))
@@ -201,10 +214,14 @@ def _picked_rows(node, source_op):
     if counted is None:
         return None
     if counted is x:
-        # arange(rows of x): NumPy broadcasts the labels against it, one label to
-        # every row, and refuses any other length (the kernel would read the first
-        # rows only); the labels broadcast to the rows do both.
-        labels = shape_ops.alloc(labels, ShapeI(0)(x))
+        # arange(rows of x): NumPy broadcasts it against the labels. With more than
+        # one row that is one label to every row, or an error for another length,
+        # which the labels broadcast to the rows give too. One row against L labels
+        # would be that row L times, which the kernel cannot read: unknown row
+        # counts are left unfused.
+        if x.type.shape[0] in (None, 1):
+            return None
+        labels = shape_ops.alloc(labels, basic.constant(x.type.shape[0], "int64"))
     return x, labels
 
 
@@ -232,12 +249,16 @@ def _row_range_of(rows, x, labels):
     """``labels`` if ``rows`` is ``arange(len(labels))``, else ``x`` if it is
     ``arange(rows of x)``, else None."""
     node = rows.owner
-    if node is None or not isinstance(node.op, ARange):
+    if isinstance(rows, Constant) and rows.ndim == 1 and np.array_equal(
+            rows.data, np.arange(len(rows.data))):
+        n = basic.constant(len(rows.data), "int64")    # arange(k) of a static k, folded
+    elif node is None or not isinstance(node.op, ARange):
         return None
-    start, stop, step = node.inputs
-    if constant_value(start) != 0 or constant_value(step) != 1:
-        return None
-    n = canonical_dim(stop)
+    else:
+        start, stop, step = node.inputs
+        if constant_value(start) != 0 or constant_value(step) != 1:
+            return None
+        n = canonical_dim(stop)
     for counted in (labels, x):
         if same_dim(n, canonical_dim(ShapeI(0)(counted))):
             return counted

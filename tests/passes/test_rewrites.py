@@ -121,27 +121,50 @@ def test_crossentropy_of_softmax_is_fused_with_a_stable_gradient(backend):
     assert_close(g_v, (np.exp(logp) - onehot) / 2, "float32")
 
 
-@pytest.mark.parametrize("counted", ["labels", "rows"])
+@pytest.mark.parametrize("counted", ["labels", "rows", "unknown rows"])
 def test_picked_log_softmax_keeps_numpy_indexing(backend, counted):
-    # log_softmax(m)[arange(n), y] is fused into the cross-entropy kernel; n counted
-    # from the labels picks their rows, n counted from m's rows broadcasts the labels
-    # to them as NumPy does (one label for every row) and refuses any other length.
-    m, y = T.dmatrix("m"), T.ivector("y")
+    # log_softmax(m)[arange(n), y] is fused into the cross-entropy kernel when that
+    # keeps NumPy's meaning: n counted from the labels picks their rows; n counted
+    # from m's rows, known to be more than one, broadcasts a single label to every
+    # row and refuses other lengths. One row against several labels (possible when
+    # the row count is unknown) is that row for each label: left to the indexing.
+    rows = 1 if counted == "unknown rows" else 5
+    m = T.tensor("float64", shape=(5, None)) if counted == "rows" else T.dmatrix("m")
+    y = T.ivector("y")
     n = y.shape[0] if counted == "labels" else m.shape[0]
     nll = -T.mean(T.log(T.nnet.softmax(m))[T.arange(n), y])
-    f = graphc.function([m, y], nll, backend=backend)
-    assert "SoftmaxCrossentropy" in op_names(f)
-    mv = np.random.default_rng(3).normal(size=(5, 4))
+    f = graphc.function([m, y], [nll, graphc.grad(nll, m)], backend=backend)
+    assert ("SoftmaxCrossentropy" in op_names(f)) == (counted != "unknown rows")
+    mv = np.random.default_rng(3).normal(size=(rows, 4))
     logp = mv - np.log(np.exp(mv).sum(1, keepdims=True))
     for yv in (np.int32([1, 3, 0]), np.int32([2]), np.int32([1, 3, 0, 2, 2])):
-        rows = np.arange(len(yv) if counted == "labels" else 5)
+        picked = np.arange(len(yv) if counted == "labels" else rows)
         try:
-            want = -logp[rows, yv].mean()
+            want = -logp[picked, yv].mean()
         except IndexError:      # shapes NumPy cannot broadcast
             with pytest.raises(graphc.GraphcError, match="shape"):
                 f(mv, yv)
             continue
-        assert_close(f(mv, yv), want)
+        value, gradient = f(mv, yv)
+        assert_close(value, want)
+        softmax = np.exp(logp)
+        expected = np.zeros_like(mv)
+        for r, label in zip(*np.broadcast_arrays(picked, yv)):
+            expected[r] += softmax[r]
+            expected[r, label] -= 1
+        assert_close(gradient, expected / np.broadcast(picked, yv).size)
+
+
+def test_softmax_written_with_two_exps_is_recognised_before_its_gradient(backend):
+    # exp(m) / sum(exp(m)) with exp written twice: grad's stabilization sees two
+    # exp nodes (merged only when compiling); the softmax is found anyway, so the
+    # gradient of its log stays finite for large logits.
+    m, y = T.dmatrix("m"), T.lvector("y")
+    out = -T.log(T.exp(m) / T.sum(T.exp(m), axis=1, keepdims=True))[T.arange(y.shape[0]), y]
+    f = graphc.function([m, y], [out, graphc.grad(out.sum(), m)], backend=backend)
+    value, gradient = f(np.array([[0.0, 1000.0]]), np.array([1]))
+    assert_close(value, [0.0])
+    np.testing.assert_array_equal(gradient, [[0.0, 0.0]])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -158,6 +181,13 @@ def test_adding_zero_keeps_the_sign_of_zero(backend, dtype):
                  1 / (xv + (-0.0)), 1 / (xv * 1)]
     for got, want in zip(f(xv), wants):
         np.testing.assert_array_equal(got, want)
+    # A constant of both zeros is neutral for neither (its -0.0 and 0.0 compare equal).
+    pair = T.tensor(dtype, shape=(2,))
+    mixed = graphc.function([pair], [1 / (pair + T.constant(np.array([-0.0, 0.0], dtype))),
+                                     1 / (pair - T.constant(np.array([0.0, -0.0], dtype)))],
+                            backend=backend)
+    for got in mixed(np.array([-0.0, -0.0], dtype)):
+        np.testing.assert_array_equal(got, [-np.inf, np.inf])
     i = T.ivector("i")      # integers: every zero is neutral
     g = graphc.function([i], [i + 0, i - 0], backend=backend)
     assert not any(isinstance(n.op, Elemwise) for n in g.fgraph.toposort())
@@ -456,3 +486,34 @@ def test_reduction_over_length_one_axes_is_a_dimshuffle(backend, kind):
     want = getattr(np, kind)(xv, axis=1)
     got = f(xv)
     assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_merged_casts_round_once_only_where_numpy_does(backend):
+    # cast(cast(x, float64), float32) is one cast when the first is exact (int32), two
+    # roundings for int64 above 2**53, as NumPy's two casts.
+    lx, ix = T.lvector("lx"), T.ivector("ix")
+    f = graphc.function([lx, ix], [T.cast(T.cast(lx, "float64"), "float32"),
+                                   T.cast(T.cast(ix, "float64"), "float32")], backend=backend)
+    big, small = np.array([2 ** 54 + 2 ** 30 + 1]), np.int32([2 ** 30 + 1, -7])
+    twice, once = f(big, small)
+    np.testing.assert_array_equal(twice, big.astype("float64").astype("float32"))
+    np.testing.assert_array_equal(once, small.astype("float32"))
+    (of_ix,) = [n for n in f.fgraph.toposort() if ix in n.inputs]
+    assert "cast_float64" not in str(of_ix.op)     # the exact first cast is gone
+
+
+@pytest.mark.parametrize("optimizer", ["fast_run", None])
+def test_power_of_a_half_is_numpys_square_root(backend, optimizer):
+    # NumPy's power with the scalar exponent 0.5 is sqrt: -inf ** 0.5 is NaN and
+    # -0.0 ** 0.5 is -0.0 (C's pow: inf and 0.0), with or without the rewrites.
+    for dtype in ("float32", "float64"):
+        x = T.vector("x", dtype=dtype)
+        f = graphc.function([x], [x ** 0.5, x ** 1.5, x ** -0.5], backend=backend,
+                            optimizer=optimizer)
+        xv = np.array([-np.inf, -0.0, 0.0, -1.0, 4.0, np.inf, np.nan], dtype)
+        with np.errstate(all="ignore"):
+            wants = [np.power(xv, e) for e in (0.5, 1.5, -0.5)]
+        for got, want in zip(f(xv), wants):
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+

@@ -13,6 +13,8 @@ the source of one element's computation; dtypes follow ``Scalar.compute``: a
 float op casts its inputs to the output dtype first, every result is converted
 to the output dtype.
 """
+import re
+
 import numpy as np
 from numba import njit
 
@@ -92,6 +94,14 @@ def k_imod(a, b):
     if b == 0 or b == -1:
         return a - a
     return a % b
+
+
+@njit(cache=True, error_model="numpy")
+def k_fpow_scalar(a, b):
+    """``a ** b`` for a scalar exponent ``b``, as NumPy's power loop computes it: its
+    exponent 0.5 is ``sqrt`` (-inf ** 0.5 is NaN and -0.0 ** 0.5 is -0.0, where C's
+    pow gives inf and 0.0)."""
+    return np.sqrt(a) if b == 0.5 else a ** b
 
 
 @njit(cache=True)
@@ -181,6 +191,19 @@ def _fast(name):
     return build
 
 
+# The source of a loop-invariant scalar operand: a typed literal, or a run-time
+# scalar read once in the callback's header (arrays are read as ``c_N[i]``).
+_SCALAR_OPERAND = re.compile(r"^(np\.float(32|64)\(.*\)|c_\d+)$")
+
+
+def _pow(args, out):
+    if not _is_float(out):
+        return f"k_ipow({args[0]}, {args[1]})"
+    if _SCALAR_OPERAND.match(args[1]):
+        return f"k_fpow_scalar({args[0]}, {args[1]})"
+    return f"({args[0]} ** {args[1]})"
+
+
 def _predicate(float_template, other):
     def build(args, dtypes, out):
         return float_template.format(*args) if _is_float(dtypes[0]) else other
@@ -199,7 +222,7 @@ SCALAR_SOURCE = {
     "true_div": _fixed("({0} / {1})"),
     "floor_div": _by_kind("({0} // {1})", "k_ifloordiv({0}, {1})"),
     "mod": _by_kind("({0} % {1})", "k_imod({0}, {1})"),
-    "pow": _by_kind("({0} ** {1})", "k_ipow({0}, {1})"),
+    "pow": lambda args, dtypes, out: _pow(args, out),
     "maximum": _by_kind("k_fmax({0}, {1})", "max({0}, {1})"),
     "minimum": _by_kind("k_fmin({0}, {1})", "min({0}, {1})"),
     "neg": _fixed("(-{0})"),
