@@ -198,6 +198,8 @@ def test_run_time_broadcast_error_names_shapes_and_line(backend):
     text = _message(info)
     assert "3" in text and "4" in text and "mul" in text
     assert HERE in text
+    # y's shape as passed, not as broadcasting padded it to (1, 4).
+    assert "(2, 3) and (4,) cannot be broadcast" in text
 
 
 def test_run_time_broadcast_error_after_the_gemm_rewrite_is_a_shape_error(backend):

@@ -467,8 +467,9 @@ class Elemwise(Op):
         try:
             np.broadcast_shapes(*shapes)
         except ValueError:
+            shown = [_shape_before_padding(v, shape) for v, shape in zip(node.inputs, shapes)]
             raise ShapeError(f"{self.scalar.name}: input shapes "
-                             f"{' and '.join(map(str, shapes))} cannot be broadcast") from None
+                             f"{' and '.join(map(str, shown))} cannot be broadcast") from None
         if isinstance(self.scalar, Composite):
             results = self.scalar.evaluate(inputs)
         else:
@@ -498,6 +499,19 @@ class Elemwise(Op):
 
     def infer_shape(self, node, input_shapes):
         return [shape_ops.broadcast_shapes_symbolic(input_shapes)] * len(node.outputs)
+
+
+def _shape_before_padding(var, shape):
+    """``shape`` without the leading length-1 axes that :func:`align` added to ``var``
+    (the shape the user passed, ``(4,)`` rather than ``(1, 4)``)."""
+    owner = var.owner
+    if owner is None or not isinstance(owner.op, shape_ops.DimShuffle):
+        return shape
+    pattern = owner.op.pattern
+    added = next((k for k, p in enumerate(pattern) if p != "x"), len(pattern))
+    if list(pattern[added:]) != list(range(owner.inputs[0].ndim)):
+        return shape
+    return shape[added:]
 
 
 # ------------------------------------------------------------------ builders
