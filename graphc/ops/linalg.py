@@ -158,8 +158,13 @@ def tensordot(a, b, axes=2):
     else:
         a_axes, b_axes = ([axes_i] if isinstance(axes_i, (int, np.integer)) else list(axes_i)
                           for axes_i in axes)
-    a_axes = [x % a.ndim for x in a_axes]
-    b_axes = [x % b.ndim for x in b_axes]
+    if isinstance(axes, (int, np.integer)) and not 0 <= axes <= min(a.ndim, b.ndim):
+        raise GraphcValueError(f"tensordot: cannot contract {axes} axes of tensors of "
+                               f"{a.ndim} and {b.ndim} axes")
+    a_axes = [basic.axis_index(x, a.ndim, "tensordot") for x in a_axes]
+    b_axes = [basic.axis_index(x, b.ndim, "tensordot") for x in b_axes]
+    if len(set(a_axes)) != len(a_axes) or len(set(b_axes)) != len(b_axes):
+        raise GraphcValueError(f"tensordot: an axis is repeated in {a_axes} or {b_axes}")
     if len(a_axes) != len(b_axes):
         raise GraphcTypeError(f"tensordot: axes {a_axes} and {b_axes} differ in length")
     for i, j in zip(a_axes, b_axes):

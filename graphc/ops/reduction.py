@@ -214,8 +214,13 @@ def mean(x, axis=None, keepdims=False, dtype=None, acc_dtype=None):
 
 def var(x, axis=None, keepdims=False, ddof=0, corrected=False):
     """The variance over ``axis``, with ``ddof`` as NumPy's. Theano's ``corrected``
-    chose its two-pass algorithm, which this one is already: it is accepted."""
-    x = ew.as_float(basic.as_variable(x))
+    chose its two-pass algorithm, which this one is already: it is accepted.
+    Integers are centred in float64 (as ``mean`` sums them), then give floatX:
+    cast to float32 first, 1e8 + k all became one value and their variance 0."""
+    x = basic.as_variable(x)
+    if np.dtype(x.dtype).kind in "iub":
+        return _as_dtype(var(ew.cast(x, "float64"), axis, keepdims, ddof), config.floatX)
+    x = ew.as_float(x)
     centered = ew.sub(x, mean(x, axis, keepdims=True))
     n = count(x, axis)
     if ddof:

@@ -395,10 +395,11 @@ class Join(Op):
 
 def join(axis, *tensors):
     tensors = basic.as_operands(*tensors)
-    if len(tensors) == 1:
-        return tensors[0]
     ndim = tensors[0].ndim
-    return Join(basic.axis_index(axis, ndim, "join") if ndim else axis)(*tensors)
+    axis = basic.axis_index(axis, ndim, "join") if ndim else axis
+    if len(tensors) == 1:
+        return tensors[0]      # its axis checked all the same, as NumPy does
+    return Join(axis)(*tensors)
 
 
 def stack(tensors, *more, axis=0):

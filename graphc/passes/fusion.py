@@ -9,7 +9,8 @@ chain did.
 from graphc.graph import Constant, FunctionGraph, rewrite_context
 from graphc.ops.elemwise import Composite, Elemwise
 
-# A scalar constant input this small is written into the program itself.
+# A constant of this many elements (one) is written into the program itself; an
+# empty one stays an input (it has no value to write).
 _INLINE_CONSTANT_SIZE = 1
 # Bound the program size: a backend's generated loop body grows with it.
 MAX_GROUP = 128
@@ -60,7 +61,7 @@ def build_composite(members, position, final):
         for var in node.inputs:
             if var in refs:
                 args.append(refs[var])
-            elif isinstance(var, Constant) and var.data.size <= _INLINE_CONSTANT_SIZE:
+            elif isinstance(var, Constant) and var.data.size == _INLINE_CONSTANT_SIZE:
                 args.append(("const", var.data.reshape(()).item(), var.dtype))
             else:
                 refs[var] = ("in", len(external))

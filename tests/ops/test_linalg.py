@@ -143,3 +143,11 @@ def test_dot_of_empty_inner_axis_is_zero(backend):
     y = T.dmatrix("y")
     f = graphc.function([x, y], T.dot(x, y), backend=backend)
     np.testing.assert_array_equal(f(np.zeros((2, 0)), np.zeros((0, 3))), np.zeros((2, 3)))
+
+
+def test_tensordot_refuses_axes_numpy_refuses():
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    for axes, message in (([[3], [0]], "axis 3 is out of range"),
+                          ([[0, 0], [0, 1]], "repeated"), (3, "cannot contract 3 axes")):
+        with pytest.raises(graphc.GraphcError, match=message):
+            T.tensordot(a, b, axes)

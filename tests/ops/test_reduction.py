@@ -207,3 +207,13 @@ def test_argmax_over_several_axes_indexes_them_flattened(backend, rng):
                                   .reshape(1, 3, 1))
     assert_close(t, xv.max(axis=(1, 2)))
     assert kall.shape == (1, 1, 1) and kall.item() == xv.argmax()
+
+
+def test_variance_of_large_integers_is_centred_in_float64(backend):
+    # Cast to float32 first, 1e8 + k (k < 4) were one value and their variance 0.
+    l = T.lvector("l")
+    f = graphc.function([l], [T.var(l), T.std(l), l.var(ddof=1)], backend=backend)
+    xv = np.array([100000000, 100000001, 100000002, 100000003])
+    for got, want in zip(f(xv), (np.var(xv), np.std(xv), np.var(xv, ddof=1))):
+        assert got.dtype == np.dtype(graphc.config.floatX)
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -255,3 +255,20 @@ def test_plural_constructors_make_named_inputs():
     assert (r.type.shape, r.dtype, c.type.shape, c.dtype) == ((1, None), "float32",
                                                               (None, 1), "int64")
     assert [v.ndim for v in T.tensor5s(2)] == [5, 5]
+
+
+def test_fuzz_found_shape_cases(backend):
+    # tile of a 0-d tensor (numba wrote x[]), an empty constant in a fused chain
+    # (fusion inlined it as a scalar), and a single tensor's join axis, checked as
+    # NumPy checks it.
+    s, x = T.dscalar("s"), T.dvector("x")
+    f = graphc.function([s, x], [T.tile(s, 3), T.tile(s, (2, 2)), T.exp(x * np.zeros(0))],
+                        backend=backend)
+    three, square, empty = f(2.0, np.ones(0))
+    np.testing.assert_array_equal(three, np.tile(2.0, 3))
+    np.testing.assert_array_equal(square, np.tile(2.0, (2, 2)))
+    assert empty.shape == (0,)
+    with pytest.raises(graphc.GraphcError, match="axis 3 is out of range"):
+        T.concatenate([x], axis=3)
+    with pytest.raises(graphc.GraphcError, match="axis 3 is out of range"):
+        T.join(3, x)

@@ -243,7 +243,8 @@ def lower_tile(ctx, node):
     ctx.line(f"{name} = k_empty({_tuple(dims)}, {np_dtype(out.dtype)})")
     index = ctx.nd_loop(f"{name}.shape", ndim)
     source = [f"{index[k]} % {xname}.shape[{k - lead}]" for k in range(lead, ndim)]
-    ctx.line(f"{name}[{', '.join(index)}] = {xname}[{', '.join(source)}]")
+    # A 0-d x is read as x[()], the one index tuple a 0-d array takes.
+    ctx.line(f"{name}[{', '.join(index)}] = {xname}[{', '.join(source) or '()'}]")
     ctx.indent -= ndim
     ctx.bind(out, name)
 
