@@ -295,8 +295,17 @@ def flatten(x, ndim=1, outdim=None):
         ndim = outdim
     if not 1 <= ndim <= max(x.ndim, 1):
         raise GraphcValueError(f"flatten: ndim={ndim} out of range for {x.type}")
-    dims = shape_list(x)[:ndim - 1]
-    return reshape(x, dims + [-1])
+    shape = shape_list(x)
+    # The product of the flattened axes, not -1: an empty batch, (0, 2, 3), has no
+    # single length -1 could stand for, and flattens to (0, 6) all the same.
+    flattened = x.type.shape[ndim - 1:]
+    if None not in flattened:       # a static length keeps the result's type static
+        rest = basic.constant(int(np.prod(flattened, dtype=np.int64)), "int64")
+    else:
+        rest = basic.constant(1, "int64")
+        for dim in shape[ndim - 1:]:
+            rest = ew.mul(rest, dim)
+    return reshape(x, shape[:ndim - 1] + [rest])
 
 
 # ----------------------------------------------------------------------- alloc

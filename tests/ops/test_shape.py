@@ -272,3 +272,14 @@ def test_fuzz_found_shape_cases(backend):
         T.concatenate([x], axis=3)
     with pytest.raises(graphc.GraphcError, match="axis 3 is out of range"):
         T.join(3, x)
+
+
+def test_flatten_of_an_empty_batch(backend):
+    # flatten used reshape(..., -1), which no length fits when the batch is empty
+    # (the python backend raised, numba gave (0, 0)); NumPy's reshape(0, 6) is the answer.
+    X, F = T.dtensor3("X"), T.tensor("float64", shape=(None, 2, 3))
+    f = graphc.function([X, F], [T.flatten(X, 2), T.flatten(F, 2), T.flatten(X)],
+                        backend=backend)
+    empty = np.ones((0, 2, 3))
+    assert [o.shape for o in f(empty, empty)] == [(0, 6), (0, 6), (0,)]
+    assert T.flatten(F, 2).type.shape == (None, 6)
