@@ -182,10 +182,7 @@ def tensordot(a, b, axes=2):
 
 
 def _prod(dims, axes):
-    result = basic.constant(1, "int64")
-    for i in axes:
-        result = ew.mul(result, dims[i]) if shape_ops.static_value(result) != 1 else dims[i]
-    return result
+    return shape_ops.product([dims[i] for i in axes])
 
 
 def batched_dot(x, y):

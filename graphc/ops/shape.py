@@ -298,14 +298,19 @@ def flatten(x, ndim=1, outdim=None):
     shape = shape_list(x)
     # The product of the flattened axes, not -1: an empty batch, (0, 2, 3), has no
     # single length -1 could stand for, and flattens to (0, 6) all the same.
-    flattened = x.type.shape[ndim - 1:]
-    if None not in flattened:       # a static length keeps the result's type static
-        rest = basic.constant(int(np.prod(flattened, dtype=np.int64)), "int64")
-    else:
-        rest = basic.constant(1, "int64")
-        for dim in shape[ndim - 1:]:
-            rest = ew.mul(rest, dim)
-    return reshape(x, shape[:ndim - 1] + [rest])
+    return reshape(x, shape[:ndim - 1] + [product(shape[ndim - 1:])])
+
+
+def product(dims):
+    """The product of int64 scalars (lengths), its constant factors multiplied now:
+    a product of static lengths is a constant, and a reshape to it keeps a static type."""
+    known = [static_value(d) for d in dims]
+    result = basic.constant(int(np.prod([k for k in known if k is not None], dtype=np.int64)),
+                            "int64")
+    for dim, value in zip(dims, known):
+        if value is None:
+            result = dim if static_value(result) == 1 else ew.mul(result, dim)
+    return result
 
 
 # ----------------------------------------------------------------------- alloc

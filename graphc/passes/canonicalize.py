@@ -20,7 +20,7 @@ from graphc.ops.loop import MapRows
 from graphc.ops.scan import Scan
 from graphc.ops.reduction import Reduce, SumToShapeOf
 from graphc.ops.shape import DimShuffle, Reshape, Shape, ShapeI
-from graphc.passes.engine import constant_value, rewrite
+from graphc.passes.engine import constant_under_dimshuffles, constant_value, rewrite
 
 CANONICALIZE = []
 CONSTANT_FOLDING = []
@@ -118,9 +118,8 @@ def _is_neutral(name, operand, out):
         return True
     # Every zero of the constant must have the sign (constant_value compares with ==,
     # for which -0.0 and 0.0 are one value).
-    while operand.owner is not None:        # the dimshuffles constant_value looked through
-        operand = operand.owner.inputs[0]
-    return bool((np.signbit(np.real(operand.data)) == negative_zero).all())
+    data = constant_under_dimshuffles(operand).data
+    return bool((np.signbit(np.real(data)) == negative_zero).all())
 
 
 @rewrite(CANONICALIZE, "second_to_alloc", tracks=(Elemwise,))

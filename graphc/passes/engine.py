@@ -163,15 +163,21 @@ def apply_local(fgraph, rewrites, max_rounds=20):
     return FunctionGraph(fgraph.inputs, outputs)
 
 
+def constant_under_dimshuffles(var):
+    """The Constant ``var`` is, or is a dimshuffle of (a scalar meeting a matrix), else None."""
+    from graphc.ops.shape import DimShuffle
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    return var if isinstance(var, Constant) else None
+
+
 def constant_value(var):
     """The single value of a constant whose elements are all equal, else None.
 
     Looks through dimshuffles of constants (how a scalar meets a matrix).
     """
-    from graphc.ops.shape import DimShuffle
-    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
-        var = var.owner.inputs[0]
-    if not isinstance(var, Constant):
+    var = constant_under_dimshuffles(var)
+    if var is None:
         return None
     data = var.data
     if data.size == 0:

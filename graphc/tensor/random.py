@@ -68,10 +68,7 @@ class RandomStreams:
             if any(np.ndim(p) if not isinstance(p, Variable) else p.ndim for p in params):
                 raise GraphcValueError(f"{dist}: give size= when a parameter is not a scalar")
             size = ()
-        size = check_size(size, dist)
-        if ndim is not None and ndim != size.type.shape[0]:
-            raise GraphcValueError(f"{dist}: ndim={ndim} but the size has "
-                                   f"{size.type.shape[0]} entries")
+        size = _checked_size(size, ndim, dist)
         state = RandomState(self._seed_sequence.spawn(1)[0])
         self.state_updates.append(state)
         return RandomDraw(dist, dtype, state)(size, *params)

@@ -127,9 +127,9 @@ def _alone_nd_array(spec, dynamic):
     return arrays[0]
 
 
-def _as_flat_array(ctx, spec, dynamic, x, array):
-    """The spec and inputs with ``array`` raveled: ``x[..., ids, ...]`` picks the
-    rows ``x[..., ids.ravel(), ...]`` laid out with ``ids``'s axes."""
+def _as_flat_array(ctx, dynamic, array):
+    """The index inputs with ``array`` raveled: ``x[..., ids, ...]`` picks the rows
+    ``x[..., ids.ravel(), ...]``, then laid out with ``ids``'s axes (:func:`_index_dims`)."""
     flat = Variable(TensorType(array.dtype, (None,)))
     ctx.bind(flat, ctx.tmp("ix"))
     ctx.line(f"{ctx.get(flat)} = k_reshape({ctx.array(array)}, ({ctx.array(array)}.size,))")
@@ -266,7 +266,7 @@ def lower_subtensor(ctx, node):
         return
     nd_array = _alone_nd_array(spec, dynamic)
     if nd_array is not None:
-        dynamic = _as_flat_array(ctx, spec, dynamic, x, nd_array)
+        dynamic = _as_flat_array(ctx, dynamic, nd_array)
     found = _native_group(spec, dynamic)
     if found is None:
         form = _native_form(ctx, x, spec, dynamic)
@@ -297,7 +297,7 @@ def lower_inc_subtensor(ctx, node):
     if is_advanced(op.spec):
         nd_array = _alone_nd_array(op.spec, dynamic)
         if nd_array is not None:
-            dynamic = _as_flat_array(ctx, op.spec, dynamic, x, nd_array)
+            dynamic = _as_flat_array(ctx, dynamic, nd_array)
         found = _native_group(op.spec, dynamic)
         if found is None:
             form = _native_form(ctx, x, op.spec, dynamic, slices=False)
